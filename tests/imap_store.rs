@@ -274,7 +274,7 @@ fn move_two_of_five(d: &Dovecot) -> (ImapStore, neversent::mailstore::MoveReport
         .collect();
     assert_eq!(pick.len(), 2);
     assert_eq!(uids.len(), 5);
-    let report = store.move_to_trash("INBOX", status.uidvalidity, &pick, &trash).expect("move");
+    let report = store.move_messages("INBOX", status.uidvalidity, &pick, &trash).expect("move");
     (store, report, pick)
 }
 
@@ -349,7 +349,7 @@ fn move_without_uidplus_copies_and_flags_but_never_expunges() {
     // Running it again does not copy them a second time.
     let status = store.examine("INBOX").expect("examine");
     let again =
-        store.move_to_trash("INBOX", status.uidvalidity, &pick, &d.layout.trash()).expect("again");
+        store.move_messages("INBOX", status.uidvalidity, &pick, &d.layout.trash()).expect("again");
     assert!(again.moved.is_empty(), "{again:?}");
     assert_eq!(d.message_ids(&d.layout.trash()).len(), 2);
 }
@@ -373,7 +373,7 @@ fn move_refuses_when_uidvalidity_changed() {
         .finish()
         .expect("append");
     let err =
-        store.move_to_trash("Lists", status.uidvalidity, &uids, "Trash").expect_err("must refuse");
+        store.move_messages("Lists", status.uidvalidity, &uids, "Trash").expect_err("must refuse");
     assert!(matches!(err, StoreError::UidValidityChanged { .. }), "{err:?}");
     assert!(err.to_string().contains("nothing was changed"));
     assert_eq!(d.message_ids("Lists"), vec!["<l2@example.net>"]);
@@ -386,7 +386,7 @@ fn moving_uids_that_are_gone_reports_them_missing() {
     let mut store = connect(&d, Security::Implicit);
     let (status, uids) = store.uids("INBOX").expect("uids");
     let report =
-        store.move_to_trash("INBOX", status.uidvalidity, &[uids[0], 999], "Trash").expect("move");
+        store.move_messages("INBOX", status.uidvalidity, &[uids[0], 999], "Trash").expect("move");
     assert_eq!(report.moved, vec![uids[0]]);
     assert_eq!(report.missing, vec![999]);
     assert_eq!(d.message_ids("Trash").len(), 1);

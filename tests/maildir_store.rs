@@ -116,11 +116,11 @@ fn moves_to_trash_by_rename_and_checks_uidvalidity() {
     let mut store = MaildirStore::open(t.path()).expect("open");
     let (status, _) = store.uids("INBOX").expect("uids");
     let err =
-        store.move_to_trash("INBOX", status.uidvalidity + 1, &[1], "Trash").expect_err("refuse");
+        store.move_messages("INBOX", status.uidvalidity + 1, &[1], "Trash").expect_err("refuse");
     assert!(matches!(err, StoreError::UidValidityChanged { .. }));
 
     let report =
-        store.move_to_trash("INBOX", status.uidvalidity, &[1, 3, 77], "Trash").expect("move");
+        store.move_messages("INBOX", status.uidvalidity, &[1, 3, 77], "Trash").expect("move");
     assert_eq!(report.moved, vec![1, 3]);
     assert_eq!(report.missing, vec![77]);
     assert_eq!(report.uid_map.len(), 2);
@@ -141,7 +141,7 @@ fn moves_to_trash_by_rename_and_checks_uidvalidity() {
     assert!(names.contains(&"1000.M1.host:2,S".to_string()), "{names:?}");
     assert!(names.contains(&"1002.M3.host:2,".to_string()), "{names:?}");
     // Running it again finds nothing left to move and loses nothing.
-    let again = store.move_to_trash("INBOX", status.uidvalidity, &[1, 3], "Trash").expect("again");
+    let again = store.move_messages("INBOX", status.uidvalidity, &[1, 3], "Trash").expect("again");
     assert!(again.moved.is_empty());
     assert_eq!(store.uids("Trash").expect("uids").1.len(), 2);
 }

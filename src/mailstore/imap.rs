@@ -3,8 +3,9 @@
 
 use super::{
     uid_sets, BodyRecord, FolderInfo, FolderStatus, HeaderRecord, MailStore, MoveMethod,
-    MoveReport, Role, StoreError, StoreResult, Uid,
+    MoveReport, Role, Search, StoreError, StoreResult, Uid,
 };
+use super::rawfetch::RawEvent;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
@@ -12,6 +13,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How the connection is protected.
@@ -99,32 +101,48 @@ impl ImapConfig {
     }
 }
 
-/// The transport under the IMAP session.
-pub enum Stream {
+/// The transport under the IMAP session. Cloneable: the session owns one handle, and the
+/// bulk fetches ([`super::rawfetch`]) use another, between the crate's commands.
+#[derive(Clone)]
+pub struct Stream(Arc<Mutex<Transport>>);
+
+enum Transport {
     Plain(TcpStream),
     Tls(Box<native_tls::TlsStream<TcpStream>>),
 }
 
+impl Stream {
+    fn plain(tcp: TcpStream) -> Stream {
+        Stream(Arc::new(Mutex::new(Transport::Plain(tcp))))
+    }
+    fn tls(tls: native_tls::TlsStream<TcpStream>) -> Stream {
+        Stream(Arc::new(Mutex::new(Transport::Tls(Box::new(tls)))))
+    }
+    fn lock(&self) -> io::Result<std::sync::MutexGuard<'_, Transport>> {
+        self.0.lock().map_err(|_| io::Error::other("connection state poisoned"))
+    }
+}
+
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Plain(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
+        match &mut *self.lock()? {
+            Transport::Plain(s) => s.read(buf),
+            Transport::Tls(s) => s.read(buf),
         }
     }
 }
 
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Plain(s) => s.write(buf),
-            Stream::Tls(s) => s.write(buf),
+        match &mut *self.lock()? {
+            Transport::Plain(s) => s.write(buf),
+            Transport::Tls(s) => s.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Stream::Plain(s) => s.flush(),
-            Stream::Tls(s) => s.flush(),
+        match &mut *self.lock()? {
+            Transport::Plain(s) => s.flush(),
+            Transport::Tls(s) => s.flush(),
         }
     }
 }
@@ -141,6 +159,10 @@ pub struct ServerCaps {
 /// A logged-in IMAP session.
 pub struct ImapStore {
     session: imap::Session<Stream>,
+    /// A second handle on the session's connection, for the pipelined bulk fetches.
+    raw: Stream,
+    /// Counter for the tags of our own commands.
+    raw_tag: u32,
     caps: ServerCaps,
     label: String,
     /// The folder currently open and whether it was opened read-write (SELECT).
@@ -273,7 +295,7 @@ fn open_client(
     cfg: &ImapConfig,
     addrs: &[SocketAddr],
     insecure: bool,
-) -> StoreResult<(imap::Client<Stream>, Option<String>)> {
+) -> StoreResult<(imap::Client<Stream>, Stream, Option<String>)> {
     let tcp = open_tcp(cfg, addrs)?;
     let mut fingerprint = None;
     let mut handshake = |tcp: TcpStream| -> StoreResult<Stream> {
@@ -286,7 +308,7 @@ fn open_client(
                     .flatten()
                     .and_then(|c| c.to_der().ok())
                     .map(|der| fingerprint_of(&der));
-                Ok(Stream::Tls(Box::new(tls)))
+                Ok(Stream::tls(tls))
             }
             Err(native_tls::HandshakeError::Failure(e)) => {
                 Err(StoreError::Tls { host: cfg.host.clone(), detail: e.to_string() })
@@ -300,21 +322,24 @@ fn open_client(
     };
     match cfg.security {
         Security::Implicit => {
-            let mut client = imap::Client::new(handshake(tcp)?);
+            let stream = handshake(tcp)?;
+            let mut client = imap::Client::new(stream.clone());
             client.read_greeting().map_err(|e| greeting_error(e, cfg))?;
-            Ok((client, fingerprint))
+            Ok((client, stream, fingerprint))
         }
         Security::StartTls => {
             let mut tcp = tcp;
             starttls_exchange(&mut tcp, cfg)?;
-            let mut client = imap::Client::new(handshake(tcp)?);
+            let stream = handshake(tcp)?;
+            let mut client = imap::Client::new(stream.clone());
             client.greeting_read = true;
-            Ok((client, fingerprint))
+            Ok((client, stream, fingerprint))
         }
         Security::Plain => {
-            let mut client = imap::Client::new(Stream::Plain(tcp));
+            let stream = Stream::plain(tcp);
+            let mut client = imap::Client::new(stream.clone());
             client.read_greeting().map_err(|e| greeting_error(e, cfg))?;
-            Ok((client, None))
+            Ok((client, stream, None))
         }
     }
 }
@@ -444,9 +469,9 @@ impl ImapStore {
         if cfg.security == Security::Plain && !(cfg.allow_plaintext && is_loopback_only(&addrs)) {
             return Err(StoreError::PlaintextRefused { host: cfg.host.clone() });
         }
-        let client = match (&cfg.trusted_fingerprint, cfg.security) {
+        let (client, raw) = match (&cfg.trusted_fingerprint, cfg.security) {
             (Some(pinned), Security::Implicit | Security::StartTls) => {
-                let (client, found) = open_client(cfg, &addrs, true)?;
+                let (client, raw, found) = open_client(cfg, &addrs, true)?;
                 let found = found.unwrap_or_default();
                 if normalize_fingerprint(&found) != normalize_fingerprint(pinned) {
                     return Err(StoreError::CertificateChanged {
@@ -455,14 +480,14 @@ impl ImapStore {
                         found,
                     });
                 }
-                client
+                (client, raw)
             }
             _ => match open_client(cfg, &addrs, false) {
-                Ok((c, _)) => c,
+                Ok((c, raw, _)) => (c, raw),
                 Err(StoreError::Tls { detail, .. }) => {
                     // Find out whether the problem is trust: if an unverified handshake works,
                     // show the certificate's fingerprint so the person can decide.
-                    match open_client(cfg, &addrs, true).ok().and_then(|(_, f)| f) {
+                    match open_client(cfg, &addrs, true).ok().and_then(|(_, _, f)| f) {
                         Some(fingerprint) => {
                             return Err(StoreError::CertificateNotTrusted {
                                 host: cfg.host.clone(),
@@ -513,6 +538,8 @@ impl ImapStore {
         };
         Ok(ImapStore {
             session,
+            raw,
+            raw_tag: 0,
             caps: server_caps,
             label: format!("{} on {}", cfg.user, cfg.host),
             selected: None,
@@ -564,6 +591,33 @@ impl ImapStore {
             Some((name, _)) if name == folder => Ok(()),
             _ => self.open(folder, false).map(|_| ()),
         }
+    }
+
+    /// Pipelined `UID FETCH` of `sets` on the session's connection (see `rawfetch`).
+    fn bulk_fetch(
+        &mut self,
+        sets: &[String],
+        items: &str,
+        on_event: &mut dyn FnMut(super::rawfetch::RawEvent) -> ControlFlow<()>,
+    ) -> StoreResult<()> {
+        if sets.is_empty() {
+            return Ok(());
+        }
+        self.raw_tag += 1;
+        let prefix = format!("ns{}x", self.raw_tag);
+        for _ in sets {
+            self.journal.push("UID FETCH".into());
+        }
+        super::rawfetch::pipelined_fetch(&mut self.raw, &prefix, sets, items, 3, on_event)
+            .map_err(|e| match e {
+                super::rawfetch::RawError::Refused(m) => {
+                    StoreError::Server { command: "UID FETCH".into(), server_says: m }
+                }
+                super::rawfetch::RawError::Io(m) | super::rawfetch::RawError::Protocol(m) => {
+                    self.selected = None;
+                    StoreError::ConnectionLost { detail: format!("UID FETCH: {m}") }
+                }
+            })
     }
 
     /// Runs a raw command and returns its whole response text (for COPYUID codes).
@@ -677,6 +731,25 @@ impl MailStore for ImapStore {
         self.label.clone()
     }
 
+    fn search(&mut self, folder: &str, query: &Search) -> StoreResult<Vec<Uid>> {
+        let criteria = match query {
+            Search::MessageId(id) => {
+                let Some(v) = imap_string(&format!("<{id}>")) else { return Ok(Vec::new()) };
+                format!("HEADER Message-ID {v}")
+            }
+            Search::Recipient(addr) => {
+                let Some(v) = imap_string(addr) else { return Ok(Vec::new()) };
+                format!("OR OR TO {v} CC {v} BCC {v}")
+            }
+        };
+        self.ensure_open(folder)?;
+        self.journal.push("UID SEARCH".into());
+        let found = self.session.uid_search(&criteria).map_err(|e| map_imap(e, "UID SEARCH"))?;
+        let mut uids: Vec<Uid> = found.into_iter().collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
     fn list_folders(&mut self) -> StoreResult<Vec<FolderInfo>> {
         self.journal.push("LIST".into());
         let names = self.session.list(Some(""), Some("*")).map_err(|e| map_imap(e, "LIST"))?;
@@ -705,9 +778,24 @@ impl MailStore for ImapStore {
             return Ok((status, Vec::new()));
         }
         self.journal.push("UID SEARCH".into());
-        let set = self.session.uid_search("ALL").map_err(|e| map_imap(e, "UID SEARCH"))?;
-        let mut uids: Vec<Uid> = set.into_iter().collect();
+        let mut uids: Vec<Uid> = if self.caps.all.contains("ESEARCH") {
+            // RFC 4731: the answer comes as compact ranges ("1:100000"), not 100,000 numbers.
+            self.raw_tag += 1;
+            let tag = format!("ns{}s", self.raw_tag);
+            let responses = super::rawfetch::command(&mut self.raw, &tag, "UID SEARCH RETURN (ALL) ALL")
+                .map_err(|e| StoreError::ConnectionLost { detail: format!("UID SEARCH: {e:?}") })?;
+            let mut out = Vec::new();
+            for r in responses {
+                if let Some(found) = super::rawfetch::parse_esearch_all(&r) {
+                    out.extend(found);
+                }
+            }
+            out
+        } else {
+            self.session.uid_search("ALL").map_err(|e| map_imap(e, "UID SEARCH"))?.into_iter().collect()
+        };
         uids.sort_unstable();
+        uids.dedup();
         Ok((status, uids))
     }
 
@@ -721,22 +809,25 @@ impl MailStore for ImapStore {
         check_field_names(fields)?;
         self.ensure_open(folder)?;
         let query = format!("(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])", fields.join(" "));
-        for set in uid_sets(uids, 2000) {
-            self.journal.push("UID FETCH".into());
-            let fetches =
-                self.session.uid_fetch(&set, &query).map_err(|e| map_imap(e, "UID FETCH"))?;
-            let mut batch = Vec::with_capacity(fetches.len());
-            for f in fetches.iter() {
-                let Some(uid) = f.uid else { continue };
-                let headers = f.header().unwrap_or_default().to_vec();
-                self.bytes_fetched += headers.len() as u64;
-                batch.push(HeaderRecord { uid, size: f.size.unwrap_or(0), headers });
+        let sets = uid_sets(uids, 2000);
+        let mut batch: Vec<HeaderRecord> = Vec::new();
+        let mut bytes = 0u64;
+        self.bulk_fetch(&sets, &query, &mut |event| match event {
+            RawEvent::Fetch(f) => {
+                if let Some(uid) = f.uid {
+                    let headers = f.section.unwrap_or_default();
+                    bytes += headers.len() as u64;
+                    batch.push(HeaderRecord { uid, size: f.size.unwrap_or(0), headers });
+                }
+                ControlFlow::Continue(())
             }
-            batch.sort_by_key(|r| r.uid);
-            if on_batch(batch).is_break() {
-                break;
+            RawEvent::Done(_) => {
+                let mut full = std::mem::take(&mut batch);
+                full.sort_by_key(|r| r.uid);
+                on_batch(full)
             }
-        }
+        })?;
+        self.bytes_fetched += bytes;
         Ok(())
     }
 
@@ -749,23 +840,23 @@ impl MailStore for ImapStore {
         self.ensure_open(folder)?;
         let query = format!("(UID RFC822.SIZE BODY.PEEK[]<0.{}>)", max_bytes.max(1));
         let mut out = Vec::with_capacity(uids.len());
-        for set in uid_sets(uids, 100) {
-            self.journal.push("UID FETCH".into());
-            let fetches =
-                self.session.uid_fetch(&set, &query).map_err(|e| map_imap(e, "UID FETCH"))?;
-            for f in fetches.iter() {
-                let Some(uid) = f.uid else { continue };
-                let raw = f.body().unwrap_or_default().to_vec();
-                self.bytes_fetched += raw.len() as u64;
-                let size = f.size.unwrap_or(raw.len() as u32);
-                out.push(BodyRecord { uid, size, truncated: size as usize > raw.len(), raw });
+        let sets = uid_sets(uids, 100);
+        self.bulk_fetch(&sets, &query, &mut |event| {
+            if let RawEvent::Fetch(f) = event {
+                if let Some(uid) = f.uid {
+                    let raw = f.section.unwrap_or_default();
+                    let size = f.size.unwrap_or(raw.len() as u32);
+                    out.push(BodyRecord { uid, size, truncated: size as usize > raw.len(), raw });
+                }
             }
-        }
+            ControlFlow::Continue(())
+        })?;
+        self.bytes_fetched += out.iter().map(|b| b.raw.len() as u64).sum::<u64>();
         out.sort_by_key(|r| r.uid);
         Ok(out)
     }
 
-    fn move_to_trash(
+    fn move_messages(
         &mut self,
         folder: &str,
         uidvalidity: u32,
@@ -850,6 +941,14 @@ impl MailStore for ImapStore {
         }
         Ok(report)
     }
+}
+
+/// An IMAP quoted string; None for values that cannot be sent safely (line breaks, NUL).
+fn imap_string(value: &str) -> Option<String> {
+    if value.is_empty() || value.len() > 998 || value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+        return None;
+    }
+    Some(quote(value))
 }
 
 fn chunked(uids: &[Uid], n: usize) -> Vec<(String, Vec<Uid>)> {

@@ -8,7 +8,7 @@
 
 use super::{
     BodyRecord, FolderInfo, FolderStatus, HeaderRecord, MailStore, MoveMethod, MoveReport,
-    StoreError, StoreResult, Uid,
+    Search, StoreError, StoreResult, Uid,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -237,6 +237,23 @@ impl MailStore for MaildirStore {
         self.root.display().to_string()
     }
 
+    fn search(&mut self, folder: &str, query: &Search) -> StoreResult<Vec<Uid>> {
+        let (fields, needle): (&[&str], String) = match query {
+            Search::MessageId(id) => (&["Message-ID"], id.to_lowercase()),
+            Search::Recipient(a) => (&["To", "Cc", "Bcc"], a.to_lowercase()),
+        };
+        let files = self.table(folder)?.files.clone();
+        let mut out = Vec::new();
+        for (uid, path) in files {
+            let Ok(header) = read_header_block(&path) else { continue };
+            let selected = String::from_utf8_lossy(&select_fields(&header, fields)).to_lowercase();
+            if selected.contains(&needle) {
+                out.push(uid);
+            }
+        }
+        Ok(out)
+    }
+
     fn list_folders(&mut self) -> StoreResult<Vec<FolderInfo>> {
         let mut folders = vec![FolderInfo {
             name: "INBOX".into(),
@@ -344,7 +361,7 @@ impl MailStore for MaildirStore {
         Ok(out)
     }
 
-    fn move_to_trash(
+    fn move_messages(
         &mut self,
         folder: &str,
         uidvalidity: u32,

@@ -2,11 +2,12 @@
 //!
 //! Every implementation follows the safety rules of the design: reading never changes a
 //! message (EXAMINE / BODY.PEEK on IMAP, plain reads on disk), and the only thing that ever
-//! changes the mailbox is [`MailStore::move_to_trash`], which acts by UID, checks UIDVALIDITY
+//! changes the mailbox is [`MailStore::move_messages`], which acts by UID, checks UIDVALIDITY
 //! first and never removes a message that is not safely in Trash.
 
 mod error;
 pub mod imap;
+pub mod rawfetch;
 pub mod maildir;
 pub mod roles;
 pub mod utf7;
@@ -130,15 +131,28 @@ pub trait MailStore {
         max_bytes: u32,
     ) -> StoreResult<Vec<BodyRecord>>;
 
-    /// Moves the messages `uids` of `folder` to the folder `trash`, but only if `folder` still
-    /// has the UIDVALIDITY `uidvalidity` that the UIDs were read under.
-    fn move_to_trash(
+    /// Moves the messages `uids` of `folder` to the folder `to` (Trash, or back for undo), but
+    /// only if `folder` still has the UIDVALIDITY `uidvalidity` that the UIDs were read under.
+    fn move_messages(
         &mut self,
         folder: &str,
         uidvalidity: u32,
         uids: &[Uid],
-        trash: &str,
+        to: &str,
     ) -> StoreResult<MoveReport>;
+
+    /// UIDs in `folder` whose messages match `query` (a superset on IMAP, whose SEARCH matches
+    /// substrings: check what you fetch).
+    fn search(&mut self, folder: &str, query: &Search) -> StoreResult<Vec<Uid>>;
+}
+
+/// What to look for with [`MailStore::search`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    /// The Message-ID header contains this id (give it bare, without angle brackets).
+    MessageId(String),
+    /// To, Cc or Bcc contains this address.
+    Recipient(String),
 }
 
 /// Turns sorted UIDs into IMAP sequence sets of at most `max_per_set` UIDs each, with runs

@@ -27,7 +27,7 @@ impl eframe::App for NeverSentApp {
 }
 
 /// Opens the desktop window.
-pub fn run() -> eframe::Result<()> {
+pub fn run(_demo: bool) -> eframe::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(APP_NAME)

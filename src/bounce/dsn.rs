@@ -1,0 +1,248 @@
+//! RFC 3464 / RFC 6533 delivery-status field parser.
+//!
+//! The body of a `message/delivery-status` part is a group of per-message
+//! fields followed by one group of per-recipient fields per recipient, groups
+//! separated by blank lines.  Real-world reports break the rules (no blank
+//! line between groups, several recipients in one group, fields in the wrong
+//! group, folded lines, comments), so the parser is lenient: per-message
+//! fields are collected wherever they appear, and a new recipient starts at a
+//! blank line or at a second Final-Recipient/Original-Recipient in a group.
+
+use super::text::{find_enhanced_status, lines, normalize_address, squash_ws};
+use super::RecipientStatus;
+
+/// Per-message fields of a DSN.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DsnMessage {
+    pub reporting_mta: Option<String>,
+    pub original_envelope_id: Option<String>,
+    pub arrival_date: Option<String>,
+    pub received_from_mta: Option<String>,
+    pub x_original_message_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Dsn {
+    pub message: DsnMessage,
+    pub recipients: Vec<RecipientStatus>,
+}
+
+const MAX_FIELD: usize = 1000;
+const MAX_RECIPIENTS: usize = 200;
+
+/// Strip `(comments)` (not nested-aware beyond depth counting) from a value.
+pub fn strip_comments(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut depth = 0u32;
+    for ch in v.chars() {
+        match ch {
+            '(' => depth = depth.saturating_add(1),
+            ')' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(ch),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+/// Remove an address-type / diagnostic-type / mta-name-type prefix
+/// ("rfc822;", "smtp;", "dns;", "X-Unix;").
+pub fn strip_type(v: &str) -> &str {
+    let t = v.trim();
+    if let Some(p) = t.find(';') {
+        let ty = t.get(..p).unwrap_or("").trim();
+        if !ty.is_empty() && ty.len() <= 20 && ty.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') {
+            return t.get(p + 1..).unwrap_or("").trim();
+        }
+    }
+    t
+}
+
+fn address_value(v: &str) -> Option<String> {
+    let v = strip_type(v);
+    let v = strip_comments(v);
+    let v = v.trim();
+    normalize_address(v).or_else(|| {
+        // utf-8 / x-unix types may hold odd values; keep something readable
+        if v.is_empty() {
+            None
+        } else {
+            Some(squash_ws(v, 200))
+        }
+    })
+}
+
+/// Iterate unfolded header fields of a block (stops at nothing; blank lines are
+/// reported as `None`).
+fn unfolded(text: &str) -> Vec<Option<(String, String)>> {
+    let mut out: Vec<Option<(String, String)>> = Vec::new();
+    for line in lines(text) {
+        if line.trim().is_empty() {
+            out.push(None);
+            continue;
+        }
+        let first = line.as_bytes().first().copied().unwrap_or(b' ');
+        if first == b' ' || first == b'\t' {
+            if let Some(Some((_, v))) = out.last_mut() {
+                if v.len() < MAX_FIELD * 4 {
+                    v.push(' ');
+                    v.push_str(line.trim());
+                }
+                continue;
+            }
+        }
+        if let Some(colon) = line.find(':') {
+            let name = line.get(..colon).unwrap_or("").trim();
+            if !name.is_empty() && name.len() < 80 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                let value = line.get(colon + 1..).unwrap_or("").trim().to_string();
+                out.push(Some((name.to_ascii_lowercase(), value)));
+                continue;
+            }
+        }
+        // junk line: treat like a separator-less continuation of nothing
+        out.push(Some((String::new(), line.trim().to_string())));
+    }
+    out
+}
+
+fn rcpt_is_empty(r: &RecipientStatus) -> bool {
+    r.final_recipient.is_none() && r.original_recipient.is_none() && r.action.is_none() && r.status.is_none() && r.diagnostic_code.is_none()
+}
+
+/// Parse the text of a delivery-status part.
+pub fn parse(text: &str) -> Dsn {
+    let mut dsn = Dsn::default();
+    let mut cur = RecipientStatus::default();
+    let flush = |cur: &mut RecipientStatus, dsn: &mut Dsn| {
+        if !rcpt_is_empty(cur) && (cur.final_recipient.is_some() || cur.original_recipient.is_some() || cur.action.is_some() || cur.status.is_some()) && dsn.recipients.len() < MAX_RECIPIENTS {
+            dsn.recipients.push(std::mem::take(cur));
+        } else {
+            *cur = RecipientStatus::default();
+        }
+    };
+    for item in unfolded(text) {
+        let (name, value) = match item {
+            None => {
+                flush(&mut cur, &mut dsn);
+                continue;
+            }
+            Some(nv) => nv,
+        };
+        let value = squash_ws(&value, MAX_FIELD);
+        match name.as_str() {
+            "reporting-mta" => {
+                if dsn.message.reporting_mta.is_none() {
+                    dsn.message.reporting_mta = Some(strip_comments(strip_type(&value)));
+                }
+            }
+            "original-envelope-id" => dsn.message.original_envelope_id = Some(value.trim().to_string()),
+            "arrival-date" => dsn.message.arrival_date = Some(value),
+            "received-from-mta" => dsn.message.received_from_mta = Some(strip_type(&value).to_string()),
+            "x-original-message-id" | "original-message-id" => {
+                if dsn.message.x_original_message_id.is_none() {
+                    dsn.message.x_original_message_id = super::headers::bare_message_id(&value);
+                }
+            }
+            "final-recipient" => {
+                if cur.final_recipient.is_some() {
+                    flush(&mut cur, &mut dsn);
+                }
+                cur.final_recipient = address_value(&value);
+            }
+            "original-recipient" => {
+                if cur.original_recipient.is_some() || (cur.final_recipient.is_some() && cur.action.is_some()) {
+                    flush(&mut cur, &mut dsn);
+                }
+                cur.original_recipient = address_value(&value);
+            }
+            "x-actual-recipient" => {
+                if cur.final_recipient.is_none() {
+                    cur.final_recipient = address_value(&value);
+                }
+            }
+            "action" => {
+                if cur.action.is_some() {
+                    flush(&mut cur, &mut dsn);
+                }
+                let a = strip_comments(&value).to_ascii_lowercase();
+                let a = a.split_whitespace().next().unwrap_or("").to_string();
+                cur.action = if a.is_empty() { None } else { Some(a) };
+            }
+            "status" => {
+                let s = strip_comments(&value);
+                cur.status = find_enhanced_status(&s).or_else(|| {
+                    let t = s.split_whitespace().next().unwrap_or("");
+                    if t.is_empty() { None } else { Some(t.to_string()) }
+                });
+            }
+            "remote-mta" => cur.remote_mta = Some(strip_comments(strip_type(&value))),
+            "diagnostic-code" => cur.diagnostic_code = Some(strip_type(&value).to_string()),
+            "last-attempt-date" => cur.last_attempt_date = Some(value),
+            "will-retry-until" => cur.will_retry_until = Some(value),
+            "final-log-id" => cur.final_log_id = Some(value),
+            _ => {}
+        }
+    }
+    flush(&mut cur, &mut dsn);
+    dsn
+}
+
+/// Does the text look like it carries DSN fields (used for DSNs sent as
+/// text/plain or with a wrong content type)?
+pub fn looks_like_dsn(text: &str) -> bool {
+    let mut has_rcpt = false;
+    let mut has_action_or_status = false;
+    for line in lines(text).take(400) {
+        let l = line.trim_start();
+        if super::text::starts_with_ci(l, "final-recipient:") || super::text::starts_with_ci(l, "original-recipient:") {
+            has_rcpt = true;
+        } else if super::text::starts_with_ci(l, "action:") || super::text::starts_with_ci(l, "status:") {
+            has_action_or_status = true;
+        }
+        if has_rcpt && has_action_or_status {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_dsn() {
+        let t = "Reporting-MTA: dns; mx.example.org\r\nArrival-Date: Thu, 29 Apr 2010 23:34:45 +0900\r\n\r\nFinal-Recipient: rfc822; <Kijitora@Example.ORG>\r\nOriginal-Recipient: rfc822;kijitora@example.org\r\nAction: failed (bad)\r\nStatus: 5.1.1 (user unknown)\r\nRemote-MTA: dns; mx2.example.org\r\nDiagnostic-Code: smtp; 550 5.1.1 <kijitora@example.org>...\r\n  User Unknown\r\n\r\nFinal-Recipient: rfc822; b@example.net\r\nAction: delayed\r\nStatus: 4.4.7\r\nWill-Retry-Until: Fri, 30 Apr 2010 23:34:45 +0900\r\n";
+        let d = parse(t);
+        assert_eq!(d.message.reporting_mta.as_deref(), Some("mx.example.org"));
+        assert_eq!(d.recipients.len(), 2);
+        let r = &d.recipients[0];
+        assert_eq!(r.final_recipient.as_deref(), Some("Kijitora@example.org"));
+        assert_eq!(r.action.as_deref(), Some("failed"));
+        assert_eq!(r.status.as_deref(), Some("5.1.1"));
+        assert_eq!(r.remote_mta.as_deref(), Some("mx2.example.org"));
+        assert_eq!(r.diagnostic_code.as_deref(), Some("550 5.1.1 <kijitora@example.org>... User Unknown"));
+        assert_eq!(d.recipients[1].action.as_deref(), Some("delayed"));
+        assert!(d.recipients[1].will_retry_until.is_some());
+    }
+
+    #[test]
+    fn no_blank_lines_and_lf_cr() {
+        for sep in ["\n", "\r"] {
+            let t = ["Reporting-MTA: dns; a.example", "Final-Recipient: rfc822; a@x.example", "Action: failed", "Status: 5.0.0", "Final-Recipient: rfc822; b@x.example", "Action: failed", "Status: 5.2.2", "X-Original-Message-ID: <abc@def>"].join(sep);
+            let d = parse(&t);
+            assert_eq!(d.recipients.len(), 2, "sep {:?}", sep);
+            assert_eq!(d.recipients[1].status.as_deref(), Some("5.2.2"));
+            assert_eq!(d.message.x_original_message_id.as_deref(), Some("abc@def"));
+        }
+    }
+
+    #[test]
+    fn garbage() {
+        let d = parse(":::\n\u{0}\n(((\nAction:\nStatus: (\n");
+        assert!(d.recipients.len() <= 1);
+        let _ = parse("");
+        assert!(looks_like_dsn("Final-Recipient: rfc822; a@b.c\nAction: failed\n"));
+        assert!(!looks_like_dsn("hello"));
+    }
+}

@@ -1,0 +1,342 @@
+//! Recovering the original message's headers: from a parsed attached message,
+//! from a bare header block (text/rfc822-headers, message/global-headers), or
+//! from header lines quoted in the bounce's text.
+
+use mail_parser::{Message, MessageParser};
+
+use super::text::{lines, normalize_address, squash_ws, starts_with_ci};
+
+/// Headers of the original (bounced) message, as far as recovered.
+#[derive(Debug, Clone, Default)]
+pub struct OrigHeaders {
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub subject: Option<String>,
+    pub date: Option<String>,
+    pub received: Vec<String>,
+    pub in_reply_to: Option<String>,
+}
+
+impl OrigHeaders {
+    pub fn is_empty(&self) -> bool {
+        self.message_id.is_none() && self.from.is_none() && self.to.is_empty() && self.subject.is_none() && self.date.is_none()
+    }
+}
+
+const MAX_RECEIVED: usize = 30;
+const MAX_BLOCK_LINES: usize = 300;
+
+/// The bare Message-ID inside a header value: the content of the first
+/// `<...>`, else the first token that contains '@'.  Whitespace removed.
+pub fn bare_message_id(v: &str) -> Option<String> {
+    let v = v.trim();
+    if let Some(open) = v.find('<') {
+        let rest = v.get(open + 1..).unwrap_or("");
+        if let Some(close) = rest.find('>') {
+            let id: String = rest.get(..close).unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+            if !id.is_empty() && id.len() <= 998 {
+                return Some(id);
+            }
+        }
+    }
+    let tok = v
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .find(|t| t.contains('@'))?
+        .trim_matches(|c| c == '<' || c == '>' || c == '"' || c == '(' || c == ')');
+    if tok.is_empty() || tok.len() > 998 {
+        None
+    } else {
+        Some(tok.to_string())
+    }
+}
+
+fn clean_id(id: &str) -> Option<String> {
+    let t: String = id.trim().trim_start_matches('<').trim_end_matches('>').chars().filter(|c| !c.is_whitespace()).collect();
+    if t.is_empty() || t.len() > 998 {
+        None
+    } else {
+        Some(t)
+    }
+}
+
+/// Undecoded ISO-2022-JP (raw escape sequences in a header, common in
+/// Japanese mail) decoded to UTF-8.
+pub fn decode_raw_jis(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\u{1b}') && s.is_ascii() {
+        if let Some(dec) = mail_parser::decoders::charsets::map::charset_decoder(b"csiso2022jp") {
+            return std::borrow::Cow::Owned(dec(s.as_bytes()));
+        }
+    }
+    std::borrow::Cow::Borrowed(s)
+}
+
+/// Format an address list of mail-parser as "Name <addr>" strings / bare addrs.
+fn first_address_display(m: &Message<'_>) -> Option<String> {
+    let addr = m.from()?.first()?;
+    match (addr.name(), addr.address()) {
+        (Some(n), Some(a)) if !n.trim().is_empty() => Some(format!("{} <{}>", squash_ws(n, 200), a.trim())),
+        (_, Some(a)) => Some(a.trim().to_string()),
+        (Some(n), None) => Some(squash_ws(n, 200)),
+        _ => None,
+    }
+}
+
+/// Extract what we need from a (nested or header-only) parsed message.
+pub fn from_message(m: &Message<'_>) -> OrigHeaders {
+    let mut o = OrigHeaders {
+        message_id: m.message_id().and_then(clean_id),
+        from: first_address_display(m),
+        ..Default::default()
+    };
+    // Raw 8-bit UTF-8 subjects (no encoded words) are used as they are;
+    // mail-parser may mis-decode them.
+    let raw_subject = m.headers_raw().find(|(n, _)| n.eq_ignore_ascii_case("subject")).map(|(_, v)| v);
+    let subj = match raw_subject {
+        Some(r) if !r.is_ascii() && !r.contains("=?") => Some(r),
+        _ => m.subject(),
+    };
+    if let Some(s) = subj {
+        let s = squash_ws(&decode_raw_jis(s), 1000);
+        if !s.is_empty() {
+            o.subject = Some(s);
+        }
+    }
+    for a in m.to().into_iter().chain(m.cc()).flat_map(|a| a.iter()) {
+        if let Some(addr) = a.address().and_then(normalize_address) {
+            if o.to.len() < 50 && !o.to.contains(&addr) {
+                o.to.push(addr);
+            }
+        }
+    }
+    for (name, value) in m.headers_raw() {
+        if name.eq_ignore_ascii_case("received") {
+            if o.received.len() < MAX_RECEIVED {
+                o.received.push(squash_ws(value, 2000));
+            }
+        } else if name.eq_ignore_ascii_case("date") && o.date.is_none() {
+            let raw = squash_ws(value, 200);
+            o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
+                Some(d) if d.is_valid() => Some(d.to_rfc3339()),
+                _ if raw.is_empty() => None,
+                _ => Some(raw),
+            };
+        } else if name.eq_ignore_ascii_case("message-id") && o.message_id.is_none() {
+            o.message_id = bare_message_id(value);
+        } else if name.eq_ignore_ascii_case("in-reply-to") && o.in_reply_to.is_none() {
+            o.in_reply_to = bare_message_id(value);
+        }
+    }
+    o
+}
+
+/// Parse a bare header block (bytes) such as a text/rfc822-headers part.
+pub fn from_header_block(block: &[u8]) -> OrigHeaders {
+    let block = skip_leading_blank(block);
+    match MessageParser::default().parse_headers(block) {
+        Some(m) => from_message(&m),
+        None => OrigHeaders::default(),
+    }
+}
+
+fn skip_leading_blank(b: &[u8]) -> &[u8] {
+    let mut i = 0;
+    while i < b.len() && (b[i] == b'\r' || b[i] == b'\n' || b[i] == b' ' || b[i] == b'\t') {
+        i += 1;
+    }
+    b.get(i..).unwrap_or(&[])
+}
+
+/// Remove a quoting prefix (`>`, `|`, whitespace) and return (rest, indent
+/// of rest after the quote markers).
+fn unquote(line: &str) -> (&str, usize) {
+    let mut s = line;
+    loop {
+        let t = s.trim_start_matches([' ', '\t']);
+        if let Some(r) = t.strip_prefix('>').or_else(|| t.strip_prefix('|')) {
+            s = r;
+            continue;
+        }
+        break;
+    }
+    // indentation after quote markers (a single space after '>' is normal)
+    let indent = s.len() - s.trim_start_matches([' ', '\t']).len();
+    (s.trim_start_matches([' ', '\t']), indent)
+}
+
+/// A "Name: value" header line (name is an RFC 5322 field name without spaces).
+fn header_name(s: &str) -> Option<&str> {
+    let colon = s.find(':')?;
+    let name = s.get(..colon)?;
+    if name.is_empty() || name.len() > 60 {
+        return None;
+    }
+    let b = name.as_bytes();
+    if !b.first().is_some_and(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    if b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') {
+        Some(name)
+    } else {
+        None
+    }
+}
+
+const COMMON_HEADERS: &[&str] = &[
+    "received", "return-path", "message-id", "from", "to", "cc", "subject", "date", "mime-version", "content-type",
+    "content-transfer-encoding", "x-mailer", "reply-to", "sender", "references", "in-reply-to", "user-agent",
+    "dkim-signature", "delivered-to", "x-originating-ip", "list-id", "x-spam-status", "authentication-results",
+    "thread-index", "thread-topic", "x-ms-exchange-organization-authas", "importance", "x-priority", "envelope-to",
+];
+
+/// A header block found quoted in text.
+pub struct QuotedBlock {
+    pub headers: OrigHeaders,
+    pub anchor: &'static str,
+}
+
+/// Look for quoted header lines of the original message in the text.
+/// `skip_id` is the bounce's own Message-ID (never reported).
+pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Option<QuotedBlock> {
+    let all: Vec<&str> = lines(text).take(max_lines).collect();
+    let mut fallback: Option<QuotedBlock> = None;
+    let mut own_candidate: Option<QuotedBlock> = None;
+    for (i, line) in all.iter().enumerate() {
+        let (s, _) = unquote(line);
+        let is_mid = starts_with_ci(s, "message-id:") || starts_with_ci(s, "message-id :");
+        let is_subject = !is_mid && fallback.is_none() && starts_with_ci(s, "subject:");
+        if !is_mid && !is_subject {
+            continue;
+        }
+        let (block, n_headers, has_common) = collect_block(&all, i);
+        if is_subject {
+            // only accept a Subject anchor in a convincing header block
+            if n_headers >= 3 && has_common >= 2 {
+                let h = from_header_block(block.as_bytes());
+                if !h.is_empty() {
+                    fallback = Some(QuotedBlock { headers: OrigHeaders { message_id: None, ..h }, anchor: "subject" });
+                }
+            }
+            continue;
+        }
+        let mut h = from_header_block(block.as_bytes());
+        if h.message_id.is_none() {
+            // mail-parser may reject odd ids: take the raw value
+            let raw = s.splitn(2, ':').nth(1).unwrap_or("");
+            let raw = if raw.trim().is_empty() { all.get(i + 1).map(|l| unquote(l).0).unwrap_or("") } else { raw };
+            h.message_id = bare_message_id(raw);
+        }
+        match (&h.message_id, skip_id) {
+            (None, _) => continue,
+            (Some(id), Some(own)) if id == own => {
+                // Usually the bounce's own header quoted back; the caller
+                // decides (some MTAs reuse the original's Message-ID).
+                if own_candidate.is_none() {
+                    own_candidate = Some(QuotedBlock { headers: h, anchor: "message-id" });
+                }
+                continue;
+            }
+            _ => {}
+        }
+        return Some(QuotedBlock { headers: h, anchor: "message-id" });
+    }
+    own_candidate.or(fallback)
+}
+
+/// Collect the header block around line `at`; returns the block as a
+/// header text, the number of header lines and how many are common names.
+fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
+    let (_, base_indent) = all.get(at).map(|l| unquote(l)).unwrap_or(("", 0));
+    let classify = |l: &str| -> Option<bool> {
+        // Some(true) header line, Some(false) continuation, None stop
+        let (s, indent) = unquote(l);
+        if s.trim().is_empty() {
+            return None;
+        }
+        if indent <= base_indent {
+            if header_name(s).is_some() {
+                return Some(true);
+            }
+            return None;
+        }
+        Some(false)
+    };
+    let mut start = at;
+    while start > 0 && at - start < MAX_BLOCK_LINES {
+        match all.get(start - 1).and_then(|l| classify(l)) {
+            Some(_) => start -= 1,
+            None => break,
+        }
+    }
+    // A block cannot start with a continuation line.
+    while start < at && all.get(start).and_then(|l| classify(l)) == Some(false) {
+        start += 1;
+    }
+    let mut end = at + 1;
+    while end < all.len() && end - at < MAX_BLOCK_LINES {
+        match all.get(end).and_then(|l| classify(l)) {
+            Some(_) => end += 1,
+            None => break,
+        }
+    }
+    let mut block = String::new();
+    let mut n = 0;
+    let mut common = 0;
+    for l in all.get(start..end).unwrap_or(&[]) {
+        let (s, _) = unquote(l);
+        if let Some(name) = header_name(s).filter(|_| classify(l) == Some(true)) {
+            n += 1;
+            if COMMON_HEADERS.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+                common += 1;
+            }
+            if !block.is_empty() {
+                block.push('\n');
+            }
+            block.push_str(s.trim_end());
+        } else {
+            block.push_str("\n ");
+            block.push_str(s.trim());
+        }
+    }
+    block.push_str("\n\n");
+    (block, n, common)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_ids() {
+        assert_eq!(bare_message_id(" <a@b> ").as_deref(), Some("a@b"));
+        assert_eq!(bare_message_id("a@b (comment)").as_deref(), Some("a@b"));
+        assert_eq!(bare_message_id("<a@\r\n b>").as_deref(), Some("a@b"));
+        assert_eq!(bare_message_id(""), None);
+    }
+
+    #[test]
+    fn quoted_block_in_text() {
+        let t = "Sorry.\n\n--- original message ---\n> Received: from x\n>     by y; Thu, 1 Jan 2015 00:00:00 +0000\n> Message-ID: <orig@example.com>\n> From: Me <me@example.com>\n> To: You@Example.NET\n> Subject: =?utf-8?q?h=C3=A9llo?=\n> Date: Thu, 01 Jan 2015 00:00:00 +0000\n>\n> body\n";
+        let q = find_quoted(t, Some("own@x"), 1000).unwrap();
+        assert_eq!(q.headers.message_id.as_deref(), Some("orig@example.com"));
+        assert_eq!(q.headers.subject.as_deref(), Some("héllo"));
+        assert_eq!(q.headers.to, vec!["You@example.net".to_string()]);
+        assert_eq!(q.headers.received.len(), 1);
+        assert_eq!(q.headers.date.as_deref(), Some("2015-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn own_id_skipped() {
+        let t = "Message-ID: <own@x>\n\nMessage-Id: <b@c>\n";
+        let q = find_quoted(t, Some("own@x"), 1000).unwrap();
+        assert_eq!(q.headers.message_id.as_deref(), Some("b@c"));
+    }
+}
+
+#[cfg(test)]
+mod jis_tests {
+    #[test]
+    fn raw_jis_subject() {
+        assert_eq!(super::decode_raw_jis("\u{1b}$B%K%c!<%s\u{1b}(B"), "ニャーン");
+    }
+}

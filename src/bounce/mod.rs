@@ -1,0 +1,1151 @@
+//! Bounce analysis engine (pure: no I/O).
+//!
+//! `analyze` decides whether a raw RFC 5322 message is a bounce (or another
+//! automatic response about a message: delay/success notice, auto-reply,
+//! challenge-response, virus notice, feedback report) and recovers what it can
+//! about the original message: its Message-ID (the key for the Sent-folder
+//! cross-check), recipients, sender, subject, date and Received trail.
+//!
+//! Work is bounded: the input is capped at [`MAX_INPUT`] bytes, prose scanning
+//! at a few hundred KiB, and every loop is linear in its (capped) input.
+
+pub mod dsn;
+pub mod headers;
+mod prefilter;
+mod ses;
+pub mod text;
+
+use std::fmt;
+
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use serde::{Deserialize, Serialize};
+
+use self::headers::{bare_message_id, OrigHeaders};
+use self::text::{Cat, Hits};
+
+pub use self::prefilter::{headers_suggest_bounce, PREFILTER_HEADERS};
+
+/// Messages larger than this are analysed on their first `MAX_INPUT` bytes.
+pub const MAX_INPUT: usize = 4 * 1024 * 1024;
+/// Cap on the prose text collected from the bounce's own text parts.
+const MAX_TEXT: usize = 512 * 1024;
+/// Cap on the text scanned for phrases.
+const MAX_PHRASE_SCAN: usize = 64 * 1024;
+/// Cap on lines scanned for quoted headers.
+const MAX_QUOTE_LINES: usize = 20_000;
+/// Cap on lines of prose scanned for recipients/diagnostics.
+const MAX_PROSE_LINES: usize = 400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    NotBounce,
+    DeliveryFailure,
+    DeliveryDelay,
+    DeliverySuccess,
+    AutoReply,
+    ChallengeResponse,
+    VirusNotice,
+    FeedbackReport,
+}
+
+impl Kind {
+    pub fn is_bounce_kind(&self) -> bool {
+        *self != Kind::NotBounce
+    }
+    pub const ALL: [Kind; 8] = [
+        Kind::NotBounce,
+        Kind::DeliveryFailure,
+        Kind::DeliveryDelay,
+        Kind::DeliverySuccess,
+        Kind::AutoReply,
+        Kind::ChallengeResponse,
+        Kind::VirusNotice,
+        Kind::FeedbackReport,
+    ];
+}
+
+/// The snake_case name of a kind (as used in JSON output).
+pub fn kind_name(k: &Kind) -> &'static str {
+    match k {
+        Kind::NotBounce => "not_bounce",
+        Kind::DeliveryFailure => "delivery_failure",
+        Kind::DeliveryDelay => "delivery_delay",
+        Kind::DeliverySuccess => "delivery_success",
+        Kind::AutoReply => "auto_reply",
+        Kind::ChallengeResponse => "challenge_response",
+        Kind::VirusNotice => "virus_notice",
+        Kind::FeedbackReport => "feedback_report",
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(kind_name(self))
+    }
+}
+
+/// What was recovered about the original (bounced) message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Original {
+    /// Bare Message-ID, without angle brackets.
+    pub message_id: Option<String>,
+    /// Bare addresses (domain lowercased) the original was sent to.
+    pub recipients: Vec<String>,
+    pub from: Option<String>,
+    /// Decoded subject.
+    pub subject: Option<String>,
+    /// RFC 3339 if parseable, else the raw value.
+    pub date: Option<String>,
+    /// The original's Received header values, top first.
+    pub received: Vec<String>,
+}
+
+/// RFC 3464 per-recipient fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientStatus {
+    pub final_recipient: Option<String>,
+    pub original_recipient: Option<String>,
+    pub action: Option<String>,
+    pub status: Option<String>,
+    pub remote_mta: Option<String>,
+    pub diagnostic_code: Option<String>,
+    pub last_attempt_date: Option<String>,
+    pub will_retry_until: Option<String>,
+    pub final_log_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub kind: Kind,
+    pub original: Original,
+    /// Enhanced status code such as "5.1.1".
+    pub status: Option<String>,
+    pub diagnostic: Option<String>,
+    /// Short human sentences: why this kind, where the Message-ID came from.
+    pub evidence: Vec<String>,
+    pub warnings: Vec<String>,
+    pub reporting_mta: Option<String>,
+    pub recipients_detail: Vec<RecipientStatus>,
+}
+
+impl Analysis {
+    fn empty() -> Analysis {
+        Analysis {
+            kind: Kind::NotBounce,
+            original: Original::default(),
+            status: None,
+            diagnostic: None,
+            evidence: Vec::new(),
+            warnings: Vec::new(),
+            reporting_mta: None,
+            recipients_detail: Vec::new(),
+        }
+    }
+}
+
+/// Analyse one raw message.  Pure, never panics, bounded work.
+pub fn analyze(raw: &[u8]) -> Analysis {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyze_inner(raw))) {
+        Ok(a) => a,
+        Err(_) => {
+            let mut a = Analysis::empty();
+            a.warnings.push("internal error while analysing this message; treated as not a bounce".into());
+            a
+        }
+    }
+}
+
+/// Replace bare CRs (not followed by LF) with LF when the message uses them as
+/// line terminators.  Returns None when no change is needed.
+pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut bare_cr = 0usize;
+    let mut lf = 0usize;
+    for (i, &b) in raw.iter().enumerate() {
+        if b == b'\r' && raw.get(i + 1) != Some(&b'\n') {
+            bare_cr += 1;
+        } else if b == b'\n' {
+            lf += 1;
+        }
+    }
+    if bare_cr == 0 || bare_cr < lf / 4 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, &b) in raw.iter().enumerate() {
+        if b == b'\r' && raw.get(i + 1) != Some(&b'\n') {
+            out.push(b'\n');
+        } else {
+            out.push(b);
+        }
+    }
+    Some(out)
+}
+
+/// Signals read from the bounce's own top-level header.
+#[derive(Default, Debug)]
+struct TopHeaders {
+    own_id: Option<String>,
+    from_addr: Option<String>,
+    from_display: String,
+    from_present: bool,
+    to_addrs: Vec<String>,
+    subject: Option<String>,
+    return_path: Option<String>,
+    auto_submitted: Option<String>,
+    x_failed: Vec<String>,
+    x_failed_present: bool,
+    precedence: Option<String>,
+    x_autoreply: bool,
+    challenge_header: bool,
+    list: bool,
+    x_original_message_id: Option<String>,
+    in_reply_to: Option<String>,
+    references_last: Option<String>,
+    ct_type: String,
+    ct_sub: String,
+    report_type: String,
+}
+
+const CHALLENGE_HEADERS: &[&str] = &["x-boxbe-notification", "x-boxtrapper", "x-spamarrest-noauth", "x-choicemail-registration", "x-tmda-confirm", "x-challenge", "x-mailblocks"];
+
+/// The header-only gate shared by `analyze` and `headers_suggest_bounce`.
+struct Gate {
+    top: TopHeaders,
+    sig: Sig,
+    subj_lower: String,
+    subj_hits: Hits,
+    ar_header: bool,
+    pass: bool,
+}
+
+fn gate(m: &Message<'_>) -> Gate {
+    let top = read_top(m);
+    let sig = sender_signals(&top);
+    let subj_lower = top.subject.as_deref().unwrap_or("").to_lowercase();
+    let mut subj_hits = Hits::default();
+    text::scan_phrases(&subj_lower, &mut subj_hits);
+    let ar_header = sig.auto_replied || top.x_autoreply || top.precedence.as_deref().is_some_and(|p| p.contains("auto_reply") || p.contains("auto-reply"));
+    let from_l = top.from_addr.as_deref().unwrap_or("");
+    let pass = top.ct_sub == "report"
+        || !top.report_type.is_empty()
+        || sig.daemon
+        || sig.null_rp
+        || sig.auto_generated
+        || sig.gateway
+        || sig.list_robot
+        || top.x_failed_present
+        || ar_header
+        || top.challenge_header
+        || top.x_original_message_id.is_some()
+        || subj_hits.count.iter().any(|&c| c > 0)
+        || from_l.contains("amazonses") || from_l.contains("amazonaws");
+    Gate { top, sig, subj_lower, subj_hits, ar_header, pass }
+}
+
+pub(crate) fn header_gate_of(m: &Message<'_>) -> bool {
+    gate(m).pass
+}
+
+fn read_top(m: &Message<'_>) -> TopHeaders {
+    let mut t = TopHeaders { own_id: m.message_id().map(|s| s.trim().trim_matches(['<', '>']).to_string()), ..Default::default() };
+    if let Some(a) = m.from().and_then(|a| a.first()) {
+        t.from_addr = a.address().map(|s| s.trim().to_ascii_lowercase());
+        t.from_display = a.name().unwrap_or("").to_lowercase();
+    }
+    for a in m.to().into_iter().flat_map(|a| a.iter()) {
+        if let Some(x) = a.address() {
+            t.to_addrs.push(x.trim().to_ascii_lowercase());
+        }
+    }
+    t.subject = m.subject().map(|s| text::squash_ws(s, 1000));
+    if let Some(ct) = m.content_type() {
+        t.ct_type = ct.ctype().to_ascii_lowercase();
+        t.ct_sub = ct.subtype().unwrap_or("").to_ascii_lowercase();
+        t.report_type = ct.attribute("report-type").unwrap_or("").trim().to_ascii_lowercase();
+    }
+    for (name, value) in m.headers_raw().take(500) {
+        let n = name.to_ascii_lowercase();
+        match n.as_str() {
+            "from" => t.from_present = true,
+            "return-path" => {
+                if t.return_path.is_none() {
+                    t.return_path = Some(value.trim().to_string());
+                }
+            }
+            "auto-submitted" => t.auto_submitted = Some(value.trim().to_ascii_lowercase()),
+            "x-failed-recipients" => {
+                t.x_failed_present = true;
+                for a in text::find_addresses(value, 50) {
+                    if !t.x_failed.contains(&a) {
+                        t.x_failed.push(a);
+                    }
+                }
+            }
+            "precedence" => t.precedence = Some(value.trim().to_ascii_lowercase()),
+            "x-autoreply" | "x-autorespond" | "x-autoresponder" | "x-autogenerated" | "x-auto-reply" | "x-vacation" => {
+                let v = value.trim().to_ascii_lowercase();
+                if n == "x-autogenerated" {
+                    if v.contains("reply") {
+                        t.x_autoreply = true;
+                    }
+                } else if v != "no" && v != "false" {
+                    t.x_autoreply = true;
+                }
+            }
+            "list-id" | "list-unsubscribe" | "list-post" | "mailing-list" | "x-mailing-list" => t.list = true,
+            "x-original-message-id" => {
+                if t.x_original_message_id.is_none() {
+                    t.x_original_message_id = bare_message_id(value);
+                }
+            }
+            "in-reply-to" => {
+                if t.in_reply_to.is_none() {
+                    t.in_reply_to = bare_message_id(value);
+                }
+            }
+            "references" => {
+                let ids: Vec<&str> = value.split('<').filter(|s| s.contains('>')).collect();
+                if let Some(last) = ids.last() {
+                    t.references_last = bare_message_id(&format!("<{}", last));
+                }
+            }
+            _ => {
+                if CHALLENGE_HEADERS.contains(&n.as_str()) {
+                    t.challenge_header = true;
+                }
+            }
+        }
+    }
+    t
+}
+
+/// Everything gathered from the MIME structure.
+#[derive(Default)]
+struct Parts {
+    dsns: Vec<dsn::Dsn>,
+    arf: bool,
+    arf_rcpts: Vec<String>,
+    mdn: bool,
+    /// Original candidates in priority order with a description of the source.
+    originals: Vec<(OrigHeaders, &'static str)>,
+    text: String,
+    html: String,
+    has_text_part: bool,
+    /// Text of binary message/* parts that failed to parse (scanned for quoted headers).
+    extra_text: String,
+    /// Header names of attached messages (lowercase).
+    nested_headers: Vec<String>,
+}
+
+fn part_bytes<'a>(body: &'a PartType<'_>) -> Option<&'a [u8]> {
+    match body {
+        PartType::Text(t) | PartType::Html(t) => Some(t.as_bytes()),
+        PartType::Binary(b) | PartType::InlineBinary(b) => Some(b.as_ref()),
+        _ => None,
+    }
+}
+
+fn push_capped(dst: &mut String, s: &str, cap: usize) {
+    if dst.len() >= cap {
+        return;
+    }
+    if !dst.is_empty() {
+        dst.push_str("\n\n");
+    }
+    dst.push_str(text::truncate_str(s, cap.saturating_sub(dst.len())));
+}
+
+fn looks_like_header_start(b: &[u8]) -> bool {
+    let b = &b[..b.len().min(200)];
+    let s = String::from_utf8_lossy(b);
+    let first = text::lines(s.trim_start()).next().unwrap_or("");
+    match first.find(':') {
+        Some(p) => {
+            let n = first.get(..p).unwrap_or("");
+            !n.is_empty() && n.len() < 40 && n.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        }
+        None => false,
+    }
+}
+
+fn collect_parts(m: &Message<'_>, data: &[u8]) -> Parts {
+    let mut p = Parts::default();
+    collect_parts_into(m, data, &mut p, 0);
+    p
+}
+
+/// Split the text of a multipart whose boundary was not found (broken MIME)
+/// at boundary-looking lines and parse each piece as a MIME entity.
+fn resplit_broken_multipart(body: &str, p: &mut Parts, depth: usize) {
+    let mut pieces: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for line in text::lines(body).take(50_000) {
+        let t = line.trim_end();
+        let is_boundary = t.starts_with("--") && t.len() >= 8 && !t.contains(' ') && t.get(2..).is_some_and(|r| !r.starts_with('-') || r.trim_start_matches('-').len() >= 6);
+        if is_boundary {
+            if !cur.trim().is_empty() {
+                pieces.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+            continue;
+        }
+        cur.push_str(line);
+        cur.push('\n');
+    }
+    if !cur.trim().is_empty() {
+        pieces.push(cur);
+    }
+    if pieces.len() < 2 {
+        // nothing to split: keep as prose
+        push_capped(&mut p.text, body, MAX_TEXT);
+        p.has_text_part = true;
+        return;
+    }
+    for (i, piece) in pieces.iter().enumerate().take(50) {
+        let starts_with_headers = looks_like_header_start(piece.as_bytes());
+        if i == 0 && !starts_with_headers {
+            // preamble
+            continue;
+        }
+        if !starts_with_headers {
+            push_capped(&mut p.text, piece, MAX_TEXT);
+            p.has_text_part = true;
+            continue;
+        }
+        match MessageParser::default().parse(piece.as_bytes()) {
+            Some(sub) => collect_parts_into(&sub, piece.as_bytes(), p, depth + 1),
+            None => push_capped(&mut p.text, piece, MAX_TEXT),
+        }
+    }
+}
+
+fn collect_parts_into(m: &Message<'_>, data: &[u8], p: &mut Parts, depth: usize) {
+    for part in m.parts.iter().take(500) {
+        if matches!(part.body, PartType::Multipart(_)) {
+            continue;
+        }
+        let (ct, sub, name) = match part.content_type() {
+            Some(c) => (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase(), part.attachment_name().unwrap_or("").to_ascii_lowercase()),
+            None => ("text".to_string(), "plain".to_string(), String::new()),
+        };
+        if ct == "multipart" {
+            if let Some(b) = part_bytes(&part.body) {
+                let t = String::from_utf8_lossy(&b[..b.len().min(MAX_TEXT * 2)]);
+                if depth < 2 {
+                    resplit_broken_multipart(&t, p, depth);
+                } else {
+                    push_capped(&mut p.text, &t, MAX_TEXT);
+                    p.has_text_part = true;
+                }
+                continue;
+            }
+        }
+        // A part whose MIME header is really the original's header (no blank
+        // line between the boundary and a pasted original).
+        if depth < 3 && part.offset_header > 0 && part.headers.iter().any(|h| h.name().eq_ignore_ascii_case("message-id")) {
+            if let Some(hb) = data.get(part.offset_header as usize..part.offset_body as usize) {
+                p.originals.push((headers::from_header_block(hb), "the original's header lines pasted as a MIME part header"));
+            }
+        }
+        match (ct.as_str(), sub.as_str()) {
+            ("message", "delivery-status") | ("message", "global-delivery-status") | ("text", "delivery-status") => {
+                if let Some(b) = part_bytes(&part.body) {
+                    let s = String::from_utf8_lossy(&b[..b.len().min(256 * 1024)]);
+                    p.dsns.push(dsn::parse(&s));
+                    // broken MIME can leave the original's headers inside this part
+                    push_capped(&mut p.extra_text, &s, MAX_TEXT);
+                }
+            }
+            ("message", "feedback-report") => {
+                p.arf = true;
+                if let Some(b) = part_bytes(&part.body) {
+                    let s = String::from_utf8_lossy(&b[..b.len().min(64 * 1024)]);
+                    for l in text::lines(&s) {
+                        if text::starts_with_ci(l, "original-rcpt-to:") || text::starts_with_ci(l, "removal-recipient:") {
+                            for a in text::find_addresses(l, 5) {
+                                if !p.arf_rcpts.contains(&a) {
+                                    p.arf_rcpts.push(a);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            ("message", "disposition-notification") | ("message", "global-disposition-notification") => p.mdn = true,
+            ("message", "rfc822") | ("message", "global") => match &part.body {
+                PartType::Message(nested) => {
+                    let mut h = headers::from_message(nested);
+                    if h.message_id.is_none() {
+                        // e.g. a blank line before the attached headers: parse the raw part again
+                        let raw_part: &[u8] = if part.encoding == mail_parser::Encoding::None {
+                            data.get(part.offset_body as usize..part.offset_end as usize).unwrap_or(&[])
+                        } else {
+                            nested.raw_message.as_ref()
+                        };
+                        let raw_part = &raw_part[..raw_part.len().min(256 * 1024)];
+                        let h2 = headers::from_header_block(raw_part);
+                        if h2.message_id.is_some() {
+                            h = h2;
+                        } else {
+                            push_capped(&mut p.extra_text, &String::from_utf8_lossy(raw_part), MAX_TEXT);
+                        }
+                    }
+                    p.nested_headers.extend(nested.headers_raw().take(100).map(|(n, _)| n.to_ascii_lowercase()));
+                    p.originals.push((h, "the attached original message (message/rfc822)"));
+                }
+                other => {
+                    if let Some(b) = part_bytes(other) {
+                        p.originals.push((headers::from_header_block(&b[..b.len().min(256 * 1024)]), "the attached original message (message/rfc822, unparsed)"));
+                        push_capped(&mut p.extra_text, &String::from_utf8_lossy(&b[..b.len().min(128 * 1024)]), MAX_TEXT);
+                    }
+                }
+            },
+            ("text", "rfc822-headers") | ("message", "rfc822-headers") | ("message", "global-headers") | ("message", "partial") | ("text", "rfc822") | ("message", "headers") => {
+                if let Some(b) = part_bytes(&part.body) {
+                    let b = &b[..b.len().min(256 * 1024)];
+                    p.originals.push((headers::from_header_block(b), "the attached original headers"));
+                    push_capped(&mut p.extra_text, &String::from_utf8_lossy(b), MAX_TEXT);
+                }
+            }
+            ("text", "html") => {
+                if let PartType::Html(h) | PartType::Text(h) = &part.body {
+                    if p.html.len() < MAX_TEXT {
+                        let t = text::html_to_text(text::truncate_str(h, MAX_TEXT * 2), MAX_TEXT);
+                        push_capped(&mut p.html, &t, MAX_TEXT);
+                    }
+                }
+            }
+            ("text", _) | ("message", _) => {
+                if let Some(b) = part_bytes(&part.body) {
+                    let s = match &part.body {
+                        PartType::Text(t) => std::borrow::Cow::Borrowed(t.as_ref()),
+                        _ => String::from_utf8_lossy(&b[..b.len().min(MAX_TEXT)]),
+                    };
+                    if dsn::looks_like_dsn(&s) {
+                        p.dsns.push(dsn::parse(text::truncate_str(&s, 256 * 1024)));
+                    }
+                    p.has_text_part = true;
+                    push_capped(&mut p.text, &s, MAX_TEXT);
+                }
+            }
+            _ => {
+                // An attached original as application/octet-stream (*.eml) etc.
+                if let PartType::Text(t) = &part.body {
+                    push_capped(&mut p.text, t, MAX_TEXT);
+                    p.has_text_part = true;
+                } else if let Some(b) = part_bytes(&part.body) {
+                    if (name.ends_with(".eml") || name.ends_with(".txt") || name.is_empty()) && looks_like_header_start(b) {
+                        let b = &b[..b.len().min(256 * 1024)];
+                        p.originals.push((headers::from_header_block(b), "an attached copy of the original message"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Top-level verdict helpers.
+fn is_reply_or_forward(subject_lower: &str) -> bool {
+    let s = subject_lower.trim_start();
+    let s = strip_list_tag(s);
+    ["re:", "re :", "aw:", "fw:", "fwd:", "wg:", "tr:", "rv:", "sv:", "vs:", "antw:", "odp:", "ynt:"].iter().any(|p| s.starts_with(p))
+}
+
+fn strip_list_tag(s: &str) -> &str {
+    let s = s.trim_start();
+    if s.starts_with('[') {
+        if let Some(e) = s.find(']') {
+            return s.get(e + 1..).unwrap_or("").trim_start();
+        }
+    }
+    s
+}
+
+const DAEMON_LOCALS: &[&str] = &[
+    "mailer-daemon", "mailer_daemon", "mailerdaemon", "mail-daemon", "maildaemon", "postmaster", "mdaemon", "mail.daemon", "mailadmin", "mail-admin",
+    "mailerd", "smtp", "mail-delivery-subsystem", "mmdf", "mailsystem", "mail-system", "post_master", "post-master", "postmaster-daemon",
+    "mail.delivery.system", "maildeliverysystem", "mailer-daemon-noreply",
+];
+
+/// Local parts of mailing-list robots (rejections such as "you are not a member").
+const LIST_ROBOT_LOCALS: &[&str] = &["majordomo", "listserv", "listproc", "mailman", "ecartis", "sympa", "lyris", "smartlist", "fml"];
+
+const DAEMON_NAMES: &[&str] = &[
+    "mail delivery", "mailer-daemon", "mailer daemon", "postmaster", "mail administrator", "mail system", "delivery subsystem",
+    "delivery system", "mail delivery system", "mailsystem", "systemadministrator", "system administrator", "mail-daemon", "mail daemon",
+    "mdaemon", "microsoft outlook", "microsoft exchange", "mail delivery subsystem", "mail gateway", "e-mail gateway", "email gateway",
+    "internet mail delivery", "notes mail router", "mail router",
+];
+
+const GATEWAY_NAMES: &[&str] = &[
+    "antivirus", "anti-virus", "virus", "mailscanner", "scanmail", "interscan", "amavis", "clamav", "mailsweeper", "gwava", "content filter",
+    "quarantine", "email security", "mail security", "barracuda", "mimecast", "messagelabs", "trend micro", "mcafee", "sophos", "symantec",
+    "proofpoint", "ironport", "mailmarshal", "surfcontrol", "fortimail", "kaspersky", "eset", "bitdefender", "mailfoundry", "spam filter",
+];
+
+struct Sig {
+    daemon: bool,
+    list_robot: bool,
+    null_rp: bool,
+    auto_generated: bool,
+    auto_replied: bool,
+    gateway: bool,
+}
+
+fn sender_signals(t: &TopHeaders) -> Sig {
+    let local = t.from_addr.as_deref().and_then(|a| a.rsplit_once('@').map(|x| x.0)).unwrap_or(t.from_addr.as_deref().unwrap_or("")).to_string();
+    let daemon_local = DAEMON_LOCALS.iter().any(|d| local == *d)
+        || local.starts_with("mailer-daemon")
+        || local.starts_with("mailer_daemon")
+        || local.starts_with("postmaster")
+        || local.starts_with("mail-daemon")
+        || local.starts_with("maildelivery")
+        || local.starts_with("mail.delivery")
+        || local.starts_with("mdaemon");
+    let name = t.from_display.as_str();
+    let daemon_name = DAEMON_NAMES.iter().any(|d| name.contains(d));
+    let rp = t.return_path.as_deref().unwrap_or("x").trim().to_ascii_lowercase();
+    let rp_inner = rp.trim_start_matches('<').trim_end_matches('>').trim().to_string();
+    let null_rp = t.return_path.is_some() && (rp_inner.is_empty() || rp_inner.starts_with("mailer-daemon") || rp_inner.starts_with("mailer_daemon") || rp_inner == "postmaster" || rp_inner == "mdaemon");
+    let asub = t.auto_submitted.as_deref().unwrap_or("no");
+    let auto = !asub.is_empty() && !asub.starts_with("no");
+    let gateway = GATEWAY_NAMES.iter().any(|g| name.contains(g) || local.contains(g));
+    // "From: <>" (null sender in the From field) is used by some gateways.
+    let null_from = t.from_present && t.from_addr.as_deref().is_none_or(|a| a.trim().is_empty());
+    let list_robot = LIST_ROBOT_LOCALS.contains(&local.as_str())
+        || local.ends_with("-admin")
+        || local.ends_with("-owner")
+        || local.ends_with("-request")
+        || local.starts_with("owner-")
+        || local.ends_with("-bounces");
+    Sig { daemon: daemon_local || daemon_name || null_from, list_robot, null_rp, auto_generated: auto && !asub.starts_with("auto-replied"), auto_replied: asub.starts_with("auto-replied"), gateway }
+}
+
+fn dsn_kind(dsns: &[dsn::Dsn]) -> Option<(Kind, &'static str)> {
+    let mut failed = false;
+    let mut delayed = false;
+    let mut success = false;
+    let mut any = false;
+    for r in dsns.iter().flat_map(|d| d.recipients.iter()) {
+        any = true;
+        let action = r.action.as_deref().unwrap_or("");
+        let st = r.status.as_deref().unwrap_or("");
+        if action.starts_with("fail") || action.starts_with("undeliver") || action.starts_with("reject") || action.starts_with("bounce") || action == "deleted" {
+            failed = true;
+        } else if action.starts_with("delay") || action.starts_with("defer") || action.starts_with("retry") {
+            delayed = true;
+        } else if action.starts_with("deliver") || action.starts_with("relay") || action.starts_with("expand") {
+            success = true;
+        } else if st.starts_with('5') {
+            failed = true;
+        } else if st.starts_with('4') {
+            delayed = true;
+        } else if st.starts_with('2') {
+            success = true;
+        }
+    }
+    if !any {
+        return None;
+    }
+    if failed {
+        Some((Kind::DeliveryFailure, "failed"))
+    } else if delayed {
+        Some((Kind::DeliveryDelay, "delayed"))
+    } else if success {
+        Some((Kind::DeliverySuccess, "delivered/relayed"))
+    } else {
+        None
+    }
+}
+
+fn analyze_inner(raw: &[u8]) -> Analysis {
+    let mut a = Analysis::empty();
+    let raw = if raw.len() > MAX_INPUT {
+        a.warnings.push(format!("message is larger than {} bytes; only the beginning was analysed", MAX_INPUT));
+        raw.get(..MAX_INPUT).unwrap_or(raw)
+    } else {
+        raw
+    };
+    let normalized = normalize_line_endings(raw);
+    if normalized.is_some() {
+        a.warnings.push("message uses bare CR line endings; normalised".into());
+    }
+    let data: &[u8] = normalized.as_deref().unwrap_or(raw);
+    let msg = match MessageParser::default().parse(data) {
+        Some(m) => m,
+        None => {
+            a.warnings.push("no message header found".into());
+            return a;
+        }
+    };
+    let g = gate(&msg);
+    if !g.pass {
+        return a;
+    }
+    let Gate { top, sig, subj_lower, subj_hits, ar_header, .. } = g;
+    let parts = collect_parts(&msg, data);
+
+    let prose_src: &str = if parts.has_text_part && !parts.text.trim().is_empty() { &parts.text } else if !parts.html.is_empty() { &parts.html } else { &parts.text };
+    let prose_end = prose_region_end(prose_src);
+    let prose = text::truncate_str(prose_src, prose_end);
+    let scan_src = text::truncate_str(prose, MAX_PHRASE_SCAN);
+    let lower = scan_src.to_lowercase();
+    let mut body_hits = Hits::default();
+    text::scan_phrases(&lower, &mut body_hits);
+    let reply_subject = is_reply_or_forward(&subj_lower);
+
+    // ---- SES JSON notifications ----
+    let ses = if parts.dsns.is_empty() && prose_src.trim_start().starts_with('{') { ses::parse(prose_src) } else { None };
+
+    // ---- original message recovery ----
+    let own = top.own_id.as_deref();
+    let mut orig_sources: Vec<(OrigHeaders, String)> = parts.originals.iter().map(|(h, s)| (h.clone(), s.to_string())).collect();
+    if let Some(id) = parts.dsns.iter().find_map(|d| d.message.x_original_message_id.clone()) {
+        orig_sources.push((OrigHeaders { message_id: Some(id), ..Default::default() }, "the X-Original-Message-ID field of the delivery report".into()));
+    }
+    if let Some(id) = top.x_original_message_id.clone() {
+        orig_sources.push((OrigHeaders { message_id: Some(id), ..Default::default() }, "the bounce's X-Original-Message-ID header".into()));
+    }
+    let quoted = headers::find_quoted(prose_src, own, MAX_QUOTE_LINES)
+        .or_else(|| headers::find_quoted(&parts.extra_text, own, MAX_QUOTE_LINES))
+        .or_else(|| if parts.html.is_empty() || std::ptr::eq(prose_src, parts.html.as_str()) { None } else { headers::find_quoted(&parts.html, own, MAX_QUOTE_LINES) });
+    if let Some(q) = quoted {
+        let src = if q.anchor == "message-id" { "header lines quoted in the bounce text" } else { "a header block quoted in the bounce text" };
+        orig_sources.push((q.headers, src.into()));
+    }
+    if let Some(s) = &ses {
+        orig_sources.push((s.orig.clone(), "the JSON notification (mail.messageId)".into()));
+    }
+
+    // ---- kind ----
+    let dk = dsn_kind(&parts.dsns);
+    let has_orig = orig_sources.iter().any(|(h, _)| !h.is_empty());
+    let prose_status = text::find_enhanced_status(text::truncate_str(prose, 32 * 1024));
+    let smtp_reply = text::find_smtp_reply(text::truncate_str(&lower, 32 * 1024));
+    let body_fail = body_hits.has(Cat::Failure);
+    let body_reason = body_hits.has(Cat::Reason);
+    let subj_bounce = !reply_subject && (subj_hits.phrase(Cat::Failure).is_some_and(|p| !WEAK_FAIL.contains(&p)) || subj_hits.n(Cat::Failure) > 1 || subj_hits.has(Cat::Delay));
+    let body_fail_strong = body_hits.phrase(Cat::Failure).is_some_and(|p| !WEAK_FAIL.contains(&p)) || body_hits.n(Cat::Failure) > 1;
+    let has_code = prose_status.is_some() || smtp_reply.is_some();
+
+    let challenge_body = body_hits.n(Cat::Challenge) > 0;
+    let challenge_subj = subj_hits.phrase(Cat::Challenge).is_some_and(|p| !WEAK_CHALLENGE.contains(&p)) && !reply_subject;
+    let virus_subj = subj_hits.has(Cat::Virus) && !reply_subject;
+    let virus_body_strong = body_hits.phrase(Cat::Virus).is_some_and(|p| p != "virus" && p != "antivirus" && p != "anti-virus" && p != "quarantine");
+    let ar_subj = subj_hits.has(Cat::AutoReply) && !reply_subject;
+    let feedback_like = !parts.originals.is_empty()
+        && (subj_hits.has(Cat::Feedback) || body_hits.has(Cat::Feedback))
+        && !reply_subject
+        && (parts.nested_headers.iter().any(|h| h.starts_with("x-hmxmr")) || {
+            let local = top.from_addr.as_deref().and_then(|a| a.split('@').next()).unwrap_or("");
+            ["staff", "abuse", "fbl", "feedback", "feedbackloop", "complaints", "complaint", "scomp", "postmaster", "spam", "report", "reports"].contains(&local)
+        });
+    let bouncey = sig.daemon || sig.null_rp || sig.auto_generated || top.x_failed_present;
+
+    let mut ev: Vec<String> = Vec::new();
+    let describe_sender = |ev: &mut Vec<String>| {
+        if sig.daemon {
+            ev.push(format!("sent by a mail system account ({})", top.from_addr.as_deref().unwrap_or("?")));
+        }
+        if sig.null_rp {
+            ev.push("empty return path (<>), as used by bounces".into());
+        }
+        if sig.auto_generated {
+            ev.push(format!("Auto-Submitted: {}", top.auto_submitted.as_deref().unwrap_or("")));
+        }
+    };
+
+    let fail_or_delay = |prose_status: &Option<String>| -> Kind {
+        let st5 = prose_status.as_deref().is_some_and(|s| s.starts_with('5')) || smtp_reply.is_some_and(|(c, _)| c >= 500);
+        let delay_strong = body_hits.phrase(Cat::Delay).is_some_and(|p| p != "delayed");
+        let permanent = lower.contains("permanent") || lower.contains("giving up") || lower.contains("gave up") || lower.contains("has been returned") || lower.contains("could not be delivered");
+        if subj_hits.has(Cat::Delay) && !st5 && !subj_lower.contains("fail") {
+            Kind::DeliveryDelay
+        } else if delay_strong && !st5 && !permanent && !subj_hits.has(Cat::Failure) {
+            Kind::DeliveryDelay
+        } else if (subj_hits.has(Cat::Success) || body_hits.has(Cat::Success)) && !body_fail && !body_reason && !st5 {
+            Kind::DeliverySuccess
+        } else {
+            Kind::DeliveryFailure
+        }
+    };
+
+    let kind: Kind;
+    if top.report_type == "disposition-notification" || (parts.mdn && dk.is_none()) {
+        ev.push("read receipt (message disposition notification), not a bounce".into());
+        kind = Kind::NotBounce;
+    } else if top.report_type == "feedback-report" || parts.arf {
+        ev.push("abuse/feedback report (RFC 5965 multipart/report; report-type=feedback-report)".into());
+        kind = Kind::FeedbackReport;
+    } else if let Some((k, act)) = dk {
+        ev.push(format!("standard delivery status report (RFC 3464): recipient action {}", act));
+        kind = k;
+    } else if let Some(s) = &ses {
+        ev.push(format!("Amazon SES JSON notification of type {}", s.notification_type));
+        kind = s.kind;
+    } else if feedback_like {
+        ev.push("spam complaint report with the reported message attached".into());
+        kind = Kind::FeedbackReport;
+    } else if top.x_failed_present && !(ar_header && !sig.daemon && !sig.null_rp) {
+        ev.push("X-Failed-Recipients header present".into());
+        describe_sender(&mut ev);
+        kind = fail_or_delay(&prose_status);
+    } else if ar_subj && !subj_bounce && (ar_header || sig.null_rp || sig.auto_generated || body_hits.has(Cat::AutoReply)) && !top.challenge_header && !challenge_subj {
+        ev.push(format!("subject looks like an automatic reply ({:?})", subj_hits.phrase(Cat::AutoReply).unwrap_or("")));
+        if ar_header {
+            ev.push("automatic-reply header present".into());
+        }
+        kind = Kind::AutoReply;
+    } else if top.challenge_header || (challenge_subj && !top.list) || (challenge_body && !top.list && (bouncey || ar_header || !reply_subject && top.precedence.is_some()) && challenge_strong(&body_hits, &lower)) {
+        ev.push(if top.challenge_header { "challenge-response system header present".to_string() } else { format!("asks the sender to verify themselves ({:?})", body_hits.phrase(Cat::Challenge).or(subj_hits.phrase(Cat::Challenge)).unwrap_or("")) });
+        kind = Kind::ChallengeResponse;
+    } else if (virus_subj || virus_body_strong) && (bouncey || sig.gateway || ar_header) && !reply_subject && (virus_subj || !body_fail || sig.gateway) {
+        ev.push(format!("virus/content-filter notice ({:?})", subj_hits.phrase(Cat::Virus).or(body_hits.phrase(Cat::Virus)).unwrap_or("")));
+        describe_sender(&mut ev);
+        kind = Kind::VirusNotice;
+    } else if (sig.daemon && (subj_bounce || has_code || has_orig || (body_fail_strong && body_reason)))
+        || ((sig.null_rp || sig.auto_generated || sig.gateway) && (subj_bounce || (body_fail && (has_orig || has_code || body_reason)) || (has_orig && has_code)))
+        || (subj_bounce && !top.list && body_fail_strong && (has_orig || has_code))
+        || (sig.list_robot && !reply_subject && (subj_bounce || body_hits.phrase(Cat::Failure).is_some_and(|p| p.contains("member") || p.contains("post") || p.contains("moderat"))))
+        || (top.ct_sub == "report" && top.report_type.contains("delivery") && (body_fail || has_orig))
+    {
+        describe_sender(&mut ev);
+        if subj_bounce {
+            ev.push(format!("subject says delivery problem ({:?})", subj_hits.phrase(Cat::Failure).or(subj_hits.phrase(Cat::Delay)).unwrap_or("")));
+        }
+        if let Some(p) = body_hits.phrase(Cat::Failure) {
+            ev.push(format!("text says {:?}", p));
+        }
+        kind = fail_or_delay(&prose_status);
+    } else if ar_header || (ar_subj && !top.list && !reply_subject) {
+        ev.push("automatic reply (RFC 3834 Auto-Submitted / X-Autoreply / Precedence or subject)".into());
+        kind = Kind::AutoReply;
+    } else {
+        kind = Kind::NotBounce;
+    }
+    a.kind = kind;
+    if kind == Kind::NotBounce {
+        a.evidence = ev;
+        return a;
+    }
+
+    // ---- fill in the original ----
+    let mut o = Original::default();
+    let mut id_source: Option<String> = None;
+    for (h, src) in &orig_sources {
+        if let Some(id) = &h.message_id {
+            if o.message_id.is_some() {
+                break;
+            }
+            if Some(id.as_str()) != own {
+                o.message_id = Some(id.clone());
+                id_source = Some(src.clone());
+            } else if (h.subject.is_some() && h.subject != top.subject)
+                || h.from.as_deref().is_some_and(|f| !f.to_ascii_lowercase().contains(top.from_addr.as_deref().unwrap_or("\u{0}")))
+            {
+                // The copied original really carries the same Message-ID as the
+                // bounce (some MTAs reuse it); its other headers differ from the
+                // bounce's own, so this is not the bounce's own header.
+                o.message_id = Some(id.clone());
+                id_source = Some(format!("{} (the bounce reuses the same Message-ID)", src));
+            }
+        }
+    }
+    // Prefer the other fields from the source of the message id, then any.
+    let id_src_hdrs = orig_sources.iter().find(|(h, _)| h.message_id.is_some() && h.message_id == o.message_id).map(|(h, _)| h);
+    let ordered: Vec<&OrigHeaders> = id_src_hdrs.into_iter().chain(orig_sources.iter().map(|(h, _)| h)).collect();
+    for h in &ordered {
+        if o.subject.is_none() {
+            o.subject = h.subject.clone();
+        }
+        if o.from.is_none() {
+            o.from = h.from.clone();
+        }
+        if o.date.is_none() {
+            o.date = h.date.clone();
+        }
+        if o.received.is_empty() {
+            o.received = h.received.clone();
+        }
+    }
+    if o.subject.is_none() {
+        o.subject = match kind {
+            Kind::AutoReply | Kind::ChallengeResponse => auto_reply_original_subject(top.subject.as_deref().unwrap_or("")),
+            _ => None,
+        }
+        .or_else(|| prose_subject(prose));
+    }
+    if o.message_id.is_none() {
+        let last_resort = if kind == Kind::AutoReply || kind == Kind::ChallengeResponse { top.in_reply_to.clone().or(top.references_last.clone()) } else { top.in_reply_to.clone().or(top.references_last.clone()) };
+        if let Some(id) = last_resort.filter(|id| Some(id.as_str()) != own) {
+            o.message_id = Some(id);
+            id_source = Some("the bounce's own In-Reply-To/References header (last resort; less reliable)".into());
+        }
+    }
+    match &id_source {
+        Some(s) => ev.push(format!("original Message-ID taken from {}", s)),
+        None => ev.push("no Message-ID of the original message found".into()),
+    }
+
+    // recipients
+    let mut rcpts: Vec<String> = Vec::new();
+    let add = |r: &mut Vec<String>, x: &str| {
+        if let Some(n) = text::normalize_address(x) {
+            if r.len() < 100 && !r.iter().any(|y| y.eq_ignore_ascii_case(&n)) {
+                r.push(n);
+            }
+        }
+    };
+    for d in &parts.dsns {
+        for r in &d.recipients {
+            if let Some(x) = r.final_recipient.as_deref().or(r.original_recipient.as_deref()) {
+                add(&mut rcpts, x);
+            }
+        }
+    }
+    for x in &top.x_failed {
+        add(&mut rcpts, x);
+    }
+    for x in &parts.arf_rcpts {
+        add(&mut rcpts, x);
+    }
+    if let Some(s) = &ses {
+        for x in &s.recipients {
+            add(&mut rcpts, x);
+        }
+    }
+    if rcpts.is_empty() && matches!(kind, Kind::DeliveryFailure | Kind::DeliveryDelay | Kind::DeliverySuccess | Kind::VirusNotice) {
+        for x in prose_recipients(prose, &top) {
+            add(&mut rcpts, &x);
+        }
+    }
+    if rcpts.is_empty() {
+        if matches!(kind, Kind::AutoReply | Kind::ChallengeResponse) {
+            // The replier is the one the original was sent to: the attached
+            // original's To, else the sender of the reply.
+            for h in &ordered {
+                for x in &h.to {
+                    add(&mut rcpts, x);
+                }
+                if !rcpts.is_empty() {
+                    break;
+                }
+            }
+            if rcpts.is_empty() {
+                if let Some(f) = &top.from_addr {
+                    add(&mut rcpts, f);
+                }
+            }
+        } else {
+            for h in &ordered {
+                for x in &h.to {
+                    add(&mut rcpts, x);
+                }
+                if !rcpts.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    o.recipients = rcpts;
+
+    // status & diagnostic
+    let first_bad = parts.dsns.iter().flat_map(|d| d.recipients.iter()).find(|r| r.action.as_deref().is_some_and(|x| x.starts_with("fail") || x.starts_with("delay"))).or_else(|| parts.dsns.iter().flat_map(|d| d.recipients.iter()).next());
+    a.status = first_bad.and_then(|r| r.status.clone()).filter(|s| text::find_enhanced_status(s).is_some());
+    a.diagnostic = first_bad.and_then(|r| r.diagnostic_code.clone()).filter(|s| !s.trim().is_empty());
+    if a.status.is_none() {
+        a.status = a.diagnostic.as_deref().and_then(text::find_enhanced_status);
+    }
+    if let Some(s) = &ses {
+        if a.status.is_none() {
+            a.status = s.status.clone();
+        }
+        if a.diagnostic.is_none() {
+            a.diagnostic = s.diagnostic.clone();
+        }
+    }
+    if a.status.is_none() && matches!(kind, Kind::DeliveryFailure | Kind::DeliveryDelay | Kind::DeliverySuccess | Kind::VirusNotice) {
+        a.status = prose_status.clone();
+    }
+    if a.diagnostic.is_none() && matches!(kind, Kind::DeliveryFailure | Kind::DeliveryDelay | Kind::VirusNotice) {
+        a.diagnostic = prose_diagnostic(prose, &lower, smtp_reply, prose_status.as_deref());
+    }
+    a.diagnostic = a.diagnostic.map(|d| text::squash_ws(&d, 500));
+    a.reporting_mta = parts.dsns.iter().find_map(|d| d.message.reporting_mta.clone()).filter(|s| !s.is_empty());
+    a.recipients_detail = parts.dsns.into_iter().flat_map(|d| d.recipients.into_iter()).take(100).collect();
+    a.original = o;
+    a.evidence = ev;
+    a
+}
+
+/// Failure phrases too common in ordinary mail to count alone.
+const WEAK_FAIL: &[&str] = &["bounce", "bounced", "blocked", "your email", "your message to", "your message was", "said:", "host said", "delivery status", "following recipient", "following recipients", "message delivery", "not delivered", "delivery notification", "mail delivery system", "mail delivery subsystem", "konnte nicht", "fehlgeschlagen", "エラー", "devuelto", "возвращено", "smtp error", "delivery problem", "not member", "non-member", "nonmember", "not a member", "was rejected", "has been rejected", "delivery error"];
+
+const WEAK_CHALLENGE: &[&str] = &["whitelist", "tmda", "sendio", "bluebottle", "approved sender", "boxbe", "challenge response", "challenge-response", "sender verification"];
+
+fn challenge_strong(h: &Hits, lower: &str) -> bool {
+    match h.phrase(Cat::Challenge) {
+        Some("whitelist") | Some("tmda") | Some("sendio") | Some("bluebottle") | Some("approved sender") => {
+            lower.contains("verif") || lower.contains("confirm") || lower.contains("reply to this")
+        }
+        Some(_) => true,
+        None => false,
+    }
+}
+
+/// End of the bounce's own prose: the first line that starts a quoted header
+/// block of the original.
+fn prose_region_end(s: &str) -> usize {
+    let mut off = 0usize;
+    let mut n = 0;
+    let mut prev_blank = true;
+    for line in text::lines(s) {
+        // offset of this line in s
+        let start = s.get(off..).and_then(|r| r.find(line).map(|p| p + off)).unwrap_or(off);
+        let t = line.trim_start_matches(['>', ' ', '\t']);
+        if n > 0
+            && (text::starts_with_ci(t, "received: from") || text::starts_with_ci(t, "return-path:") || (prev_blank && text::starts_with_ci(t, "message-id:")))
+        {
+            return start;
+        }
+        prev_blank = line.trim().is_empty();
+        off = start + line.len();
+        n += 1;
+        if n > 5000 {
+            break;
+        }
+    }
+    s.len()
+}
+
+/// Recipient addresses named in the prose of a non-standard bounce.
+fn prose_recipients(prose: &str, top: &TopHeaders) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let own_from = top.from_addr.clone().unwrap_or_default();
+    let skip = |a: &str| -> bool {
+        let l = a.to_ascii_lowercase();
+        l == own_from || top.to_addrs.iter().any(|t| *t == l) || l.starts_with("mailer-daemon@") || l.starts_with("postmaster@") && false
+    };
+    for line in text::lines(prose).take(MAX_PROSE_LINES) {
+        let t = line.trim_start_matches(['>', ' ', '\t', '*', '-', '•']);
+        if t.is_empty() {
+            continue;
+        }
+        let lower_line = t.to_ascii_lowercase();
+        // Address at line start: "<a@b>: host ...", "a@b", "a@b (reason)", "<a@b>..."
+        let first_tok = t.split_whitespace().next().unwrap_or("");
+        let starts_addr = first_tok.contains('@') && {
+            let c = first_tok.trim_start_matches(['<', '"', '\'']);
+            c.find('@').is_some_and(|p| p > 0)
+        };
+        let ctx = starts_addr
+            || lower_line.contains("rcpt to")
+            || lower_line.contains("recipient")
+            || lower_line.contains("failed:")
+            || lower_line.contains("delivery to")
+            || lower_line.contains("to address")
+            || lower_line.contains("unknown user")
+            || lower_line.contains("user unknown")
+            || lower_line.contains("address:")
+            || lower_line.contains("addressee")
+            || lower_line.contains("destinataire")
+            || lower_line.contains("empfänger")
+            || lower_line.contains("destinatario")
+            || lower_line.contains("could not be delivered to")
+            || lower_line.contains("your message to")
+            || lower_line.contains("mailbox")
+            || lower_line.contains("does not exist")
+            || lower_line.contains("said:")
+            || lower_line.contains(">:")
+            || lower_line.contains("fehlgeschlagen")
+            || lower_line.contains("unbekannt")
+            || text::find_enhanced_status(t).is_some();
+        if !ctx || header_like(t) {
+            continue;
+        }
+        let addrs = if starts_addr { text::find_addresses(first_tok, 1) } else { text::find_addresses(t, 3) };
+        for x in addrs {
+            if !skip(&x) && !out.iter().any(|y| y.eq_ignore_ascii_case(&x)) {
+                out.push(x);
+            }
+        }
+        if out.len() >= 20 {
+            break;
+        }
+    }
+    out
+}
+
+/// "Automatic reply: <original subject>" -> "<original subject>".
+fn auto_reply_original_subject(subject: &str) -> Option<String> {
+    let s = subject.trim();
+    for sep in [':', '：'] {
+        if let Some(p) = s.find(sep) {
+            let prefix = s.get(..p).unwrap_or("").trim().to_lowercase();
+            if prefix.chars().count() > 40 {
+                continue;
+            }
+            let mut h = Hits::default();
+            text::scan_phrases(&prefix, &mut h);
+            let known = ["auto", "autoreply", "auto-reply", "auto reply", "ooo", "automatic reply", "abwesend", "vacation", "afwezig", "urlaub", "congé", "ausente"];
+            if h.has(Cat::AutoReply) || h.has(Cat::Challenge) || known.contains(&prefix.as_str()) {
+                let rest = s.get(p + sep.len_utf8()..).unwrap_or("").trim();
+                if !rest.is_empty() {
+                    return Some(rest.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A "Subject:" line in the bounce's prose (Exchange "Original Message
+/// Details", Domino "Your message Subject: ... was not delivered").
+fn prose_subject(prose: &str) -> Option<String> {
+    const LABELS: &[&str] = &["subject:", "betreff:", "objet :", "objet:", "asunto:", "oggetto:", "assunto:", "onderwerp:", "тема:", "件名:", "件名：", "主题:", "主题：", "主旨:"];
+    for line in text::lines(prose).take(MAX_PROSE_LINES) {
+        let t = line.trim_start_matches(['>', ' ', '\t']);
+        let tl = t.to_lowercase();
+        for l in LABELS {
+            if tl.starts_with(l) {
+                let v = t.get(l.len()..).or_else(|| t.split_once(':').map(|x| x.1)).unwrap_or("").trim();
+                if v.is_empty() {
+                    continue;
+                }
+                let block = format!("Subject: {}\n\n", v);
+                let h = headers::from_header_block(block.as_bytes());
+                return h.subject.or_else(|| Some(text::squash_ws(v, 1000)));
+            }
+        }
+    }
+    None
+}
+
+fn header_like(t: &str) -> bool {
+    ["from:", "to:", "cc:", "reply-to:", "sender:", "return-path:", "received:", "message-id:", "in-reply-to:", "references:"].iter().any(|p| text::starts_with_ci(t, p))
+}
+
+fn prose_diagnostic(prose: &str, lower: &str, smtp: Option<(u16, usize)>, status: Option<&str>) -> Option<String> {
+    if let Some(st) = status {
+        if let Some(p) = prose.find(st) {
+            let l = text::line_at(prose, p);
+            if !l.is_empty() {
+                return Some(l.to_string());
+            }
+        }
+    }
+    if let Some((_, pos)) = smtp {
+        // lower has the same char structure as prose for ASCII; use the lower text line
+        let l = text::line_at(lower, pos);
+        if !l.is_empty() {
+            // find the same line in prose (case-preserving) if possible
+            let orig = prose.lines().find(|x| x.trim().to_lowercase() == l).map(|x| x.trim().to_string());
+            return Some(orig.unwrap_or_else(|| l.to_string()));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,147 @@
+use super::*;
+
+const POSTFIX: &str = "Return-Path: <>\nFrom: MAILER-DAEMON@mx.example.org (Mail Delivery System)\nTo: me@example.com\nSubject: Undelivered Mail Returned to Sender\nMessage-Id: <own-bounce-id@mx.example.org>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status;\n boundary=\"BB\"\n\n--BB\nContent-Type: text/plain\n\nThis is the mail system at host mx.example.org.\n\n<nobody@Example.NET>: host mx.example.net said: 550 5.1.1 User unknown\n\n--BB\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; nobody@example.net\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n\n--BB\nContent-Type: message/rfc822\n\nMessage-ID: <orig-1@example.com>\nFrom: Me <me@example.com>\nTo: nobody@example.net\nSubject: =?UTF-8?B?SGVsbG8gd8O2cmxk?=\nDate: Mon, 2 Jan 2023 10:00:00 +0100\nReceived: from a by b; Mon, 2 Jan 2023 10:00:00 +0100\n\nhi\n--BB--\n";
+
+#[test]
+fn standard_dsn_all_line_endings() {
+    for (name, data) in [
+        ("lf", POSTFIX.to_string()),
+        ("crlf", POSTFIX.replace('\n', "\r\n")),
+        ("cr", POSTFIX.replace('\n', "\r")),
+    ] {
+        let a = analyze(data.as_bytes());
+        assert_eq!(a.kind, Kind::DeliveryFailure, "{name}");
+        assert_eq!(a.original.message_id.as_deref(), Some("orig-1@example.com"), "{name}");
+        assert_eq!(a.original.subject.as_deref(), Some("Hello wörld"), "{name}");
+        assert_eq!(a.original.recipients, vec!["nobody@example.net".to_string()], "{name}");
+        assert_eq!(a.status.as_deref(), Some("5.1.1"), "{name}");
+        assert_eq!(a.reporting_mta.as_deref(), Some("mx.example.org"), "{name}");
+        assert_eq!(a.original.date.as_deref(), Some("2023-01-02T10:00:00+01:00"), "{name}");
+        assert_eq!(a.original.received.len(), 1, "{name}");
+        assert!(headers_suggest_bounce(data.as_bytes()), "{name}");
+    }
+}
+
+#[test]
+fn base64_attached_original() {
+    let orig = "Message-ID: <b64-orig@example.com>\r\nSubject: x\r\nTo: a@example.net\r\n\r\nbody\r\n";
+    let b64 = base64(orig.as_bytes());
+    let m = format!("From: Mail Delivery System <MAILER-DAEMON@x.example>\r\nSubject: Mail delivery failed\r\nMessage-ID: <own@x>\r\nContent-Type: multipart/mixed; boundary=ZZ\r\n\r\n--ZZ\r\nContent-Type: text/plain\r\n\r\nThis message could not be delivered.\r\n--ZZ\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--ZZ--\r\n", b64);
+    let a = analyze(m.as_bytes());
+    assert_eq!(a.kind, Kind::DeliveryFailure);
+    assert_eq!(a.original.message_id.as_deref(), Some("b64-orig@example.com"));
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in data.chunks(3) {
+        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+        let n = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn quoted_printable_text_and_quoted_headers() {
+    let m = "From: postmaster@example.org\nSubject: failure notice\nMessage-ID: <own@example.org>\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nHi. This is the qmail-send program at example.org.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n\n<bad@example.net>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <me@example.com>\nMessage-ID: <qp-orig@example.com>\nSubject: caf=E9\nTo: bad@example.net\n\nbody\n";
+    let a = analyze(m.as_bytes());
+    assert_eq!(a.kind, Kind::DeliveryFailure);
+    assert_eq!(a.original.message_id.as_deref(), Some("qp-orig@example.com"));
+    assert_eq!(a.original.recipients, vec!["bad@example.net".to_string()]);
+    assert_eq!(a.status.as_deref(), Some("5.1.1"));
+}
+
+#[test]
+fn own_message_id_never_reported() {
+    let m = "From: MAILER-DAEMON@x.example\nSubject: Undeliverable\nMessage-ID: <self@x.example>\nIn-Reply-To: <self@x.example>\n\nYour message could not be delivered.\nMessage-ID: <self@x.example>\n";
+    let a = analyze(m.as_bytes());
+    assert_eq!(a.kind, Kind::DeliveryFailure);
+    assert_ne!(a.original.message_id.as_deref(), Some("self@x.example"));
+}
+
+#[test]
+fn mdn_is_not_bounce() {
+    let m = "From: a@example.com\nSubject: Read: hello\nContent-Type: multipart/report; report-type=disposition-notification; boundary=X\n\n--X\nContent-Type: text/plain\n\nYour message was read.\n--X\nContent-Type: message/disposition-notification\n\nFinal-Recipient: rfc822; a@example.com\nDisposition: manual-action/MDN-sent-manually; displayed\n--X--\n";
+    assert_eq!(analyze(m.as_bytes()).kind, Kind::NotBounce);
+}
+
+#[test]
+fn arf_and_autoreply_and_plain() {
+    let arf = "From: fbl@isp.example\nSubject: complaint\nContent-Type: multipart/report; report-type=feedback-report; boundary=X\n\n--X\nContent-Type: text/plain\n\nabuse report\n--X\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nOriginal-Rcpt-To: user@isp.example\n--X\nContent-Type: message/rfc822\n\nMessage-ID: <spam-1@example.com>\nSubject: buy\n\nx\n--X--\n";
+    let a = analyze(arf.as_bytes());
+    assert_eq!(a.kind, Kind::FeedbackReport);
+    assert_eq!(a.original.message_id.as_deref(), Some("spam-1@example.com"));
+    let ar = "From: Bob <bob@example.net>\nSubject: Out of Office: hello\nAuto-Submitted: auto-replied\nIn-Reply-To: <my-msg@example.com>\nMessage-ID: <ar@example.net>\n\nI am out of the office until Monday.\n";
+    let a = analyze(ar.as_bytes());
+    assert_eq!(a.kind, Kind::AutoReply);
+    assert_eq!(a.original.message_id.as_deref(), Some("my-msg@example.com"));
+    let plain = "From: Alice <alice@example.com>\nTo: bob@example.net\nSubject: Lunch?\nMessage-ID: <x@y>\n\nShall we have lunch on Friday?\n";
+    assert_eq!(analyze(plain.as_bytes()).kind, Kind::NotBounce);
+    assert!(!headers_suggest_bounce(plain.as_bytes()));
+}
+
+#[test]
+fn x_failed_recipients_exim() {
+    let m = "From: Mail Delivery System <Mailer-Daemon@mx.example>\nX-Failed-Recipients: Gone@Example.NET\nAuto-Submitted: auto-replied\nSubject: Mail delivery failed: returning message to sender\n\nThis message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n  gone@example.net\n    SMTP error from remote mail server after RCPT TO:<gone@example.net>:\n    host mx.example.net [192.0.2.1]: 550 5.1.1 unknown user\n\n------ This is a copy of the message, including all the headers. ------\n\nReturn-path: <me@example.com>\nMessage-Id: <exim-orig@example.com>\nSubject: hi\n\nbody\n";
+    let a = analyze(m.as_bytes());
+    assert_eq!(a.kind, Kind::DeliveryFailure);
+    assert_eq!(a.original.recipients, vec!["Gone@example.net".to_string()]);
+    assert_eq!(a.original.message_id.as_deref(), Some("exim-orig@example.com"));
+    assert_eq!(a.status.as_deref(), Some("5.1.1"));
+}
+
+#[test]
+fn garbage_never_panics() {
+    let samples: Vec<Vec<u8>> = vec![
+        vec![],
+        b"\r".to_vec(),
+        b"\n\n\n".to_vec(),
+        b":".to_vec(),
+        b"From: MAILER-DAEMON\nContent-Type: multipart/report; boundary=\"".to_vec(),
+        b"From: MAILER-DAEMON\nContent-Type: multipart/report; report-type=delivery-status; boundary=a\n\n--a\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822;\nAction: failed\nStatus: 5.".to_vec(),
+        (0..=255u8).collect(),
+        "Subject: =?utf-8?B?////?=\nFrom: \u{fffd}@\u{1F600}\n\n\u{1F600}@\u{1F600}.\u{1F600} 5.1.1 550".as_bytes().to_vec(),
+        [&b"From: postmaster@x.y\nSubject: Undeliverable\n\n"[..], &vec![b'@'; 100_000][..]].concat(),
+        [&b"From: postmaster@x.y\nSubject: Undeliverable\n\n"[..], &"é>".repeat(50_000).into_bytes()[..]].concat(),
+    ];
+    for s in &samples {
+        let _ = analyze(s);
+        let _ = headers_suggest_bounce(s);
+        for cut in [1usize, 7, 33, 100, 1000] {
+            if cut < s.len() {
+                let _ = analyze(&s[..cut]);
+            }
+        }
+    }
+    // truncations of a real bounce at every position
+    let b = POSTFIX.as_bytes();
+    for i in 0..b.len() {
+        let _ = analyze(&b[..i]);
+        let _ = headers_suggest_bounce(&b[..i]);
+    }
+}
+
+#[test]
+fn charset_iso_2022_jp_and_latin1() {
+    let m = b"From: MAILER-DAEMON@x.example\nSubject: Returned mail\nContent-Type: text/plain; charset=iso-8859-1\n\nZustellung fehlgeschlagen f\xfcr <a@b.example>: 550 5.1.1 unbekannt\n";
+    let a = analyze(m);
+    assert_eq!(a.kind, Kind::DeliveryFailure);
+    assert_eq!(a.original.recipients, vec!["a@b.example".to_string()]);
+}
+
+#[test]
+fn kind_names() {
+    for k in Kind::ALL {
+        let j = serde_json::to_string(&k).unwrap();
+        assert_eq!(j, format!("\"{}\"", kind_name(&k)));
+        assert_eq!(k.to_string(), kind_name(&k));
+    }
+}

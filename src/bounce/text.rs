@@ -1,0 +1,897 @@
+//! Small text utilities: line splitting for any line ending, bounded phrase
+//! matching, address and status-code extraction.  All functions are total
+//! (never panic) and work on `&str` at char boundaries only.
+
+use std::sync::OnceLock;
+
+/// Iterator over lines terminated by CRLF, LF or a bare CR.  The terminator
+/// is not included.
+pub struct Lines<'a> {
+    rest: &'a str,
+    done: bool,
+}
+
+pub fn lines(s: &str) -> Lines<'_> {
+    Lines { rest: s, done: s.is_empty() }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
+            return None;
+        }
+        let bytes = self.rest.as_bytes();
+        match bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(pos) => {
+                let line = self.rest.get(..pos).unwrap_or("");
+                let skip = if bytes.get(pos) == Some(&b'\r') && bytes.get(pos + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                self.rest = self.rest.get(pos + skip..).unwrap_or("");
+                if self.rest.is_empty() {
+                    self.done = true;
+                }
+                Some(line)
+            }
+            None => {
+                self.done = true;
+                Some(self.rest)
+            }
+        }
+    }
+}
+
+/// Longest prefix of `s` that is at most `max` bytes and ends on a char boundary.
+pub fn truncate_str(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
+/// Collapse runs of whitespace into single spaces and trim; cap the length.
+pub fn squash_ws(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max));
+    let mut pending_space = false;
+    for ch in s.chars() {
+        if ch.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        if out.len() + ch.len_utf8() > max {
+            break;
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Case-insensitive ASCII prefix test.
+pub fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len()
+        && s.as_bytes()
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// Case-insensitive ASCII substring test (needle must be lowercase ASCII).
+pub fn contains_ci(hay: &str, needle_lower: &str) -> bool {
+    let n = needle_lower.as_bytes();
+    if n.is_empty() {
+        return true;
+    }
+    let h = hay.as_bytes();
+    if h.len() < n.len() {
+        return false;
+    }
+    let first = n[0];
+    let first_up = first.to_ascii_uppercase();
+    let last_start = h.len() - n.len();
+    let mut i = 0;
+    while i <= last_start {
+        let b = h[i];
+        if (b == first || b == first_up) && h[i..i + n.len()].eq_ignore_ascii_case(n) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+/// Phrase categories used by the classifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Cat {
+    /// Delivery failed / could not be delivered.
+    Failure = 0,
+    /// Delivery delayed, will retry.
+    Delay = 1,
+    /// Delivered successfully.
+    Success = 2,
+    /// Vacation / out of office.
+    AutoReply = 3,
+    /// Challenge-response verification request.
+    Challenge = 4,
+    /// Virus / content filter notice.
+    Virus = 5,
+    /// "Original message follows" separators.
+    Separator = 6,
+    /// Typical reasons (user unknown, mailbox full ...): supports failure.
+    Reason = 7,
+    /// Abuse / spam complaint reports in non-ARF formats.
+    Feedback = 8,
+}
+
+pub const NCAT: usize = 9;
+
+/// Result of phrase matching: per category the first phrase found.
+#[derive(Default, Debug, Clone)]
+pub struct Hits {
+    pub first: [Option<&'static str>; NCAT],
+    pub count: [u16; NCAT],
+}
+
+impl Hits {
+    pub fn has(&self, c: Cat) -> bool {
+        self.count[c as usize] > 0
+    }
+    pub fn n(&self, c: Cat) -> usize {
+        self.count[c as usize] as usize
+    }
+    pub fn phrase(&self, c: Cat) -> Option<&'static str> {
+        self.first[c as usize]
+    }
+}
+
+// Phrases are lowercase.  ASCII phrases match only at word starts; non-ASCII
+// phrases (CJK etc.) match anywhere.
+const PHRASES: &[(Cat, &str)] = &[
+    // ---- failure (English) ----
+    (Cat::Failure, "could not be delivered"),
+    (Cat::Failure, "couldn't be delivered"),
+    (Cat::Failure, "could not deliver"),
+    (Cat::Failure, "cannot be delivered"),
+    (Cat::Failure, "can't be delivered"),
+    (Cat::Failure, "was not delivered"),
+    (Cat::Failure, "wasn't delivered"),
+    (Cat::Failure, "has not been delivered"),
+    (Cat::Failure, "not been delivered"),
+    (Cat::Failure, "were not delivered"),
+    (Cat::Failure, "unable to deliver"),
+    (Cat::Failure, "not able to deliver"),
+    (Cat::Failure, "wasn't able to deliver"),
+    (Cat::Failure, "was not able to deliver"),
+    (Cat::Failure, "delivery failed"),
+    (Cat::Failure, "delivery has failed"),
+    (Cat::Failure, "delivery to the following recipient"),
+    (Cat::Failure, "delivery to the following recipients failed"),
+    (Cat::Failure, "delivery failure"),
+    (Cat::Failure, "delivery status notification"),
+    (Cat::Failure, "failed permanently"),
+    (Cat::Failure, "permanent error"),
+    (Cat::Failure, "permanent failure"),
+    (Cat::Failure, "permanent fatal error"),
+    (Cat::Failure, "fatal error"),
+    (Cat::Failure, "undeliverable"),
+    (Cat::Failure, "undelivered"),
+    (Cat::Failure, "non-deliverable"),
+    (Cat::Failure, "nondeliverable"),
+    (Cat::Failure, "non delivery"),
+    (Cat::Failure, "non-delivery"),
+    (Cat::Failure, "returned mail"),
+    (Cat::Failure, "returned to sender"),
+    (Cat::Failure, "return to sender"),
+    (Cat::Failure, "mail delivery failed"),
+    (Cat::Failure, "failure notice"),
+    (Cat::Failure, "delivery notification"),
+    (Cat::Failure, "had delivery errors"),
+    (Cat::Failure, "following addresses had"),
+    (Cat::Failure, "following address had"),
+    (Cat::Failure, "following recipients"),
+    (Cat::Failure, "following recipient"),
+    (Cat::Failure, "following address failed"),
+    (Cat::Failure, "following addresses failed"),
+    (Cat::Failure, "address failed"),
+    (Cat::Failure, "addresses failed"),
+    (Cat::Failure, "message could not"),
+    (Cat::Failure, "your message to"),
+    (Cat::Failure, "your message was"),
+    (Cat::Failure, "your message cannot"),
+    (Cat::Failure, "your message could"),
+    (Cat::Failure, "your email"),
+    (Cat::Failure, "message was rejected"),
+    (Cat::Failure, "message rejected"),
+    (Cat::Failure, "has been rejected"),
+    (Cat::Failure, "was rejected"),
+    (Cat::Failure, "rejected your message"),
+    (Cat::Failure, "blocked"),
+    (Cat::Failure, "giving up"),
+    (Cat::Failure, "i'm sorry to have to inform you"),
+    (Cat::Failure, "i'm afraid i wasn't able"),
+    (Cat::Failure, "this is the mail system at host"),
+    (Cat::Failure, "this is the qmail-send program"),
+    (Cat::Failure, "this message was created automatically by mail delivery software"),
+    (Cat::Failure, "mail delivery software"),
+    (Cat::Failure, "mail delivery subsystem"),
+    (Cat::Failure, "mail delivery system"),
+    (Cat::Failure, "delivery problem"),
+    (Cat::Failure, "message not delivered"),
+    (Cat::Failure, "mail not delivered"),
+    (Cat::Failure, "not delivered"),
+    (Cat::Failure, "delivery error"),
+    (Cat::Failure, "delivery errors"),
+    (Cat::Failure, "mail system error"),
+    (Cat::Failure, "remote server returned"),
+    (Cat::Failure, "remote server said"),
+    (Cat::Failure, "server rejected"),
+    (Cat::Failure, "smtp error"),
+    (Cat::Failure, "host said"),
+    (Cat::Failure, "said:"),
+    (Cat::Failure, "transcript of session"),
+    (Cat::Failure, "the error that the other server returned"),
+    (Cat::Failure, "message wasn't delivered"),
+    (Cat::Failure, "message was not delivered"),
+    (Cat::Failure, "message delivery"),
+    (Cat::Failure, "bounced"),
+    (Cat::Failure, "delivery status"),
+    (Cat::Failure, "not a member"),
+    (Cat::Failure, "not member"),
+    (Cat::Failure, "non-member"),
+    (Cat::Failure, "nonmember"),
+    (Cat::Failure, "not allowed to post"),
+    (Cat::Failure, "held for moderation"),
+    (Cat::Failure, "awaiting moderator approval"),
+    (Cat::Failure, "requires moderator approval"),
+    (Cat::Failure, "not permitted to post"),
+    (Cat::Failure, "bounce"),
+    // German
+    (Cat::Failure, "unzustellbar"),
+    (Cat::Failure, "nicht zugestellt"),
+    (Cat::Failure, "nicht zustellbar"),
+    (Cat::Failure, "konnte nicht"),
+    (Cat::Failure, "zustellung fehlgeschlagen"),
+    (Cat::Failure, "fehlgeschlagen"),
+    (Cat::Failure, "unzustellbare"),
+    (Cat::Failure, "nicht ausgeliefert"),
+    // French
+    (Cat::Failure, "non remis"),
+    (Cat::Failure, "non distribuable"),
+    (Cat::Failure, "n'a pas pu être remis"),
+    (Cat::Failure, "n'a pas pu etre remis"),
+    (Cat::Failure, "échec de la remise"),
+    (Cat::Failure, "echec de la remise"),
+    (Cat::Failure, "échec de remise"),
+    (Cat::Failure, "impossible de remettre"),
+    (Cat::Failure, "message non délivré"),
+    (Cat::Failure, "n'a pas été remis"),
+    (Cat::Failure, "erreur de distribution"),
+    // Spanish / Portuguese / Italian / Dutch
+    (Cat::Failure, "no se pudo entregar"),
+    (Cat::Failure, "no pudo ser entregado"),
+    (Cat::Failure, "no entregado"),
+    (Cat::Failure, "imposible entregar"),
+    (Cat::Failure, "error de entrega"),
+    (Cat::Failure, "devuelto"),
+    (Cat::Failure, "não pôde ser entregue"),
+    (Cat::Failure, "não foi entregue"),
+    (Cat::Failure, "nao foi entregue"),
+    (Cat::Failure, "não entregue"),
+    (Cat::Failure, "falha na entrega"),
+    (Cat::Failure, "mensagem não entregue"),
+    (Cat::Failure, "non recapitabile"),
+    (Cat::Failure, "non è stato possibile recapitare"),
+    (Cat::Failure, "mancata consegna"),
+    (Cat::Failure, "impossibile recapitare"),
+    (Cat::Failure, "onbestelbaar"),
+    (Cat::Failure, "niet afgeleverd"),
+    (Cat::Failure, "kon niet worden afgeleverd"),
+    (Cat::Failure, "niet bezorgd"),
+    // Russian
+    (Cat::Failure, "не доставлено"),
+    (Cat::Failure, "не может быть доставлено"),
+    (Cat::Failure, "не удалось доставить"),
+    (Cat::Failure, "недоставлен"),
+    (Cat::Failure, "ошибка доставки"),
+    (Cat::Failure, "не было доставлено"),
+    (Cat::Failure, "возвращено"),
+    // Japanese / Chinese
+    (Cat::Failure, "配信できません"),
+    (Cat::Failure, "配信できなかった"),
+    (Cat::Failure, "配送できません"),
+    (Cat::Failure, "配信エラー"),
+    (Cat::Failure, "送信できませんでした"),
+    (Cat::Failure, "届きませんでした"),
+    (Cat::Failure, "宛先不明"),
+    (Cat::Failure, "エラー"),
+    (Cat::Failure, "エラー通知"),
+    (Cat::Failure, "メールエラー"),
+    (Cat::Failure, "送信エラー"),
+    (Cat::Failure, "配信不能"),
+    (Cat::Failure, "不達"),
+    (Cat::Failure, "无法投递"),
+    (Cat::Failure, "投递失败"),
+    (Cat::Failure, "退信"),
+    (Cat::Failure, "发送失败"),
+    (Cat::Failure, "無法投遞"),
+    (Cat::Failure, "系统退信"),
+    // ---- reasons ----
+    (Cat::Reason, "user unknown"),
+    (Cat::Reason, "unknown user"),
+    (Cat::Reason, "no such user"),
+    (Cat::Reason, "no such recipient"),
+    (Cat::Reason, "no such address"),
+    (Cat::Reason, "unknown recipient"),
+    (Cat::Reason, "recipient unknown"),
+    (Cat::Reason, "invalid recipient"),
+    (Cat::Reason, "recipient address rejected"),
+    (Cat::Reason, "address rejected"),
+    (Cat::Reason, "mailbox unavailable"),
+    (Cat::Reason, "mailbox not found"),
+    (Cat::Reason, "mailbox is full"),
+    (Cat::Reason, "mailbox full"),
+    (Cat::Reason, "over quota"),
+    (Cat::Reason, "quota exceeded"),
+    (Cat::Reason, "does not exist"),
+    (Cat::Reason, "doesn't exist"),
+    (Cat::Reason, "not exist"),
+    (Cat::Reason, "unrouteable"),
+    (Cat::Reason, "host not found"),
+    (Cat::Reason, "domain not found"),
+    (Cat::Reason, "relay access denied"),
+    (Cat::Reason, "relaying denied"),
+    (Cat::Reason, "access denied"),
+    (Cat::Reason, "message too large"),
+    (Cat::Reason, "message size exceeds"),
+    (Cat::Reason, "spam"),
+    (Cat::Reason, "blacklisted"),
+    (Cat::Reason, "blocklisted"),
+    (Cat::Reason, "policy"),
+    (Cat::Reason, "retry timeout exceeded"),
+    (Cat::Reason, "expired"),
+    (Cat::Reason, "connection timed out"),
+    (Cat::Reason, "unknown address"),
+    (Cat::Reason, "address unknown"),
+    (Cat::Reason, "account is disabled"),
+    (Cat::Reason, "account has been disabled"),
+    (Cat::Reason, "inactive"),
+    (Cat::Reason, "suspended"),
+    // ---- delay ----
+    (Cat::Delay, "has not yet been delivered"),
+    (Cat::Delay, "not yet been delivered"),
+    (Cat::Delay, "has not been delivered yet"),
+    (Cat::Delay, "delivery has been delayed"),
+    (Cat::Delay, "delivery delayed"),
+    (Cat::Delay, "delivery delay"),
+    (Cat::Delay, "mail delayed"),
+    (Cat::Delay, "message delayed"),
+    (Cat::Delay, "delayed mail"),
+    (Cat::Delay, "delayed"),
+    (Cat::Delay, "will retry"),
+    (Cat::Delay, "will continue to try"),
+    (Cat::Delay, "will keep trying"),
+    (Cat::Delay, "still trying"),
+    (Cat::Delay, "still being retried"),
+    (Cat::Delay, "this is a warning message only"),
+    (Cat::Delay, "you do not need to resend"),
+    (Cat::Delay, "no action is required"),
+    (Cat::Delay, "verzögert"),
+    (Cat::Delay, "retardée"),
+    (Cat::Delay, "retardé"),
+    (Cat::Delay, "retrasad"),
+    (Cat::Delay, "ritardat"),
+    (Cat::Delay, "vertraagd"),
+    (Cat::Delay, "задерж"),
+    (Cat::Delay, "遅延"),
+    (Cat::Delay, "延迟"),
+    // ---- success ----
+    (Cat::Success, "successfully delivered"),
+    (Cat::Success, "was delivered successfully"),
+    (Cat::Success, "delivery to the following recipients was successful"),
+    (Cat::Success, "delivery to these recipients or groups is complete"),
+    (Cat::Success, "your message has been delivered"),
+    (Cat::Success, "successfully relayed"),
+    (Cat::Success, "delivery status notification (success)"),
+    (Cat::Success, "relayed to non-dsn-aware mailer"),
+    // ---- auto-reply ----
+    (Cat::AutoReply, "out of office"),
+    (Cat::AutoReply, "out of the office"),
+    (Cat::AutoReply, "auto-reply"),
+    (Cat::AutoReply, "autoreply"),
+    (Cat::AutoReply, "auto reply"),
+    (Cat::AutoReply, "automatic reply"),
+    (Cat::AutoReply, "automatic response"),
+    (Cat::AutoReply, "auto-response"),
+    (Cat::AutoReply, "autoresponse"),
+    (Cat::AutoReply, "auto response"),
+    (Cat::AutoReply, "autoresponder"),
+    (Cat::AutoReply, "on vacation"),
+    (Cat::AutoReply, "vacation"),
+    (Cat::AutoReply, "away from the office"),
+    (Cat::AutoReply, "away from my desk"),
+    (Cat::AutoReply, "i am away"),
+    (Cat::AutoReply, "i'm away"),
+    (Cat::AutoReply, "i am out"),
+    (Cat::AutoReply, "i'm out"),
+    (Cat::AutoReply, "i will be out"),
+    (Cat::AutoReply, "limited access to email"),
+    (Cat::AutoReply, "abwesenheitsnotiz"),
+    (Cat::AutoReply, "abwesenheit"),
+    (Cat::AutoReply, "automatische antwort"),
+    (Cat::AutoReply, "nicht im büro"),
+    (Cat::AutoReply, "außer haus"),
+    (Cat::AutoReply, "réponse automatique"),
+    (Cat::AutoReply, "reponse automatique"),
+    (Cat::AutoReply, "absence du bureau"),
+    (Cat::AutoReply, "absent du bureau"),
+    (Cat::AutoReply, "respuesta automática"),
+    (Cat::AutoReply, "respuesta automatica"),
+    (Cat::AutoReply, "fuera de la oficina"),
+    (Cat::AutoReply, "fuera de oficina"),
+    (Cat::AutoReply, "risposta automatica"),
+    (Cat::AutoReply, "fuori ufficio"),
+    (Cat::AutoReply, "resposta automática"),
+    (Cat::AutoReply, "resposta automatica"),
+    (Cat::AutoReply, "fora do escritório"),
+    (Cat::AutoReply, "automatisch antwoord"),
+    (Cat::AutoReply, "afwezig"),
+    (Cat::AutoReply, "автоответ"),
+    (Cat::AutoReply, "автоматический ответ"),
+    (Cat::AutoReply, "в отпуске"),
+    (Cat::AutoReply, "不在"),
+    (Cat::AutoReply, "自動応答"),
+    (Cat::AutoReply, "自動返信"),
+    (Cat::AutoReply, "自动回复"),
+    (Cat::AutoReply, "自動回覆"),
+    // ---- challenge-response ----
+    (Cat::Challenge, "verify you are a human"),
+    (Cat::Challenge, "verify that you are a human"),
+    (Cat::Challenge, "prove you are human"),
+    (Cat::Challenge, "prove that you are human"),
+    (Cat::Challenge, "confirm you are a human"),
+    (Cat::Challenge, "confirm that you are a human"),
+    (Cat::Challenge, "you are a real person"),
+    (Cat::Challenge, "you are not a spammer"),
+    (Cat::Challenge, "requires verification"),
+    (Cat::Challenge, "requires your verification"),
+    (Cat::Challenge, "challenge-response"),
+    (Cat::Challenge, "challenge response"),
+    (Cat::Challenge, "sender verification"),
+    (Cat::Challenge, "verify your message"),
+    (Cat::Challenge, "verify your email address to"),
+    (Cat::Challenge, "confirm your message"),
+    (Cat::Challenge, "awaiting your confirmation"),
+    (Cat::Challenge, "pending your verification"),
+    (Cat::Challenge, "approved sender"),
+    (Cat::Challenge, "whitelist"),
+    (Cat::Challenge, "boxbe"),
+    (Cat::Challenge, "spamarrest"),
+    (Cat::Challenge, "spam arrest"),
+    (Cat::Challenge, "choicemail"),
+    (Cat::Challenge, "mailblocks"),
+    (Cat::Challenge, "tmda"),
+    (Cat::Challenge, "bluebottle"),
+    (Cat::Challenge, "sendio"),
+    // ---- virus / content filter ----
+    (Cat::Virus, "virus found"),
+    (Cat::Virus, "virus detected"),
+    (Cat::Virus, "virus alert"),
+    (Cat::Virus, "virus warning"),
+    (Cat::Virus, "contained a virus"),
+    (Cat::Virus, "contains a virus"),
+    (Cat::Virus, "infected"),
+    (Cat::Virus, "malware"),
+    (Cat::Virus, "banned attachment"),
+    (Cat::Virus, "blocked attachment"),
+    (Cat::Virus, "attachment blocked"),
+    (Cat::Virus, "attachment removed"),
+    (Cat::Virus, "attachment has been removed"),
+    (Cat::Virus, "banned or potentially offensive"),
+    (Cat::Virus, "potentially offensive"),
+    (Cat::Virus, "dangerous content"),
+    (Cat::Virus, "content filter"),
+    (Cat::Virus, "quarantined"),
+    (Cat::Virus, "quarantine"),
+    (Cat::Virus, "blocked message"),
+    (Cat::Virus, "antivirus"),
+    (Cat::Virus, "anti-virus"),
+    (Cat::Virus, "virus"),
+    (Cat::Virus, "viren"),
+    (Cat::Virus, "вирус"),
+    (Cat::Virus, "ウイルス"),
+    (Cat::Virus, "病毒"),
+    // ---- feedback ----
+    (Cat::Feedback, "complaint about message"),
+    (Cat::Feedback, "abuse report"),
+    (Cat::Feedback, "spam report"),
+    (Cat::Feedback, "spam complaint"),
+    (Cat::Feedback, "feedback report"),
+    (Cat::Feedback, "complaint"),
+    (Cat::Challenge, "real live human"),
+    (Cat::Challenge, "verify your message"),
+    (Cat::Challenge, "senders i have approved"),
+    (Cat::Challenge, "has not been confirmed"),
+    (Cat::Challenge, "not been confirmed yet"),
+    (Cat::Challenge, "confirmation address"),
+    (Cat::Challenge, "unconfirmed messages"),
+    (Cat::Challenge, "release it for delivery"),
+    (Cat::Challenge, "verification needed"),
+    (Cat::Challenge, "verification required"),
+    (Cat::Challenge, "only accept messages from"),
+    (Cat::Challenge, "verify that you"),
+    // ---- separators ----
+    (Cat::Separator, "original message follows"),
+    (Cat::Separator, "original message"),
+    (Cat::Separator, "original message headers"),
+    (Cat::Separator, "original message details"),
+    (Cat::Separator, "copy of the message"),
+    (Cat::Separator, "copy of your message"),
+    (Cat::Separator, "below this line is a copy"),
+    (Cat::Separator, "message headers follow"),
+    (Cat::Separator, "headers of the original"),
+    (Cat::Separator, "returned message"),
+    (Cat::Separator, "undelivered message"),
+    (Cat::Separator, "unsent message"),
+    (Cat::Separator, "message text follows"),
+    (Cat::Separator, "nachricht folgt"),
+    (Cat::Separator, "ursprüngliche nachricht"),
+    (Cat::Separator, "message d'origine"),
+    (Cat::Separator, "mensaje original"),
+    (Cat::Separator, "messaggio originale"),
+    (Cat::Separator, "mensagem original"),
+    (Cat::Separator, "oorspronkelijk bericht"),
+    (Cat::Separator, "исходное сообщение"),
+    (Cat::Separator, "元のメッセージ"),
+    (Cat::Separator, "原始邮件"),
+];
+
+struct PhraseTable {
+    by_first: Vec<Vec<u16>>,
+}
+
+fn table() -> &'static PhraseTable {
+    static T: OnceLock<PhraseTable> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut by_first = vec![Vec::new(); 256];
+        for (i, (_, p)) in PHRASES.iter().enumerate() {
+            if let Some(&b) = p.as_bytes().first() {
+                if let Some(v) = by_first.get_mut(b as usize) {
+                    v.push(i as u16);
+                }
+            }
+        }
+        PhraseTable { by_first }
+    })
+}
+
+/// Scan lowercase text once for all phrases.  Work is linear in `text`.
+pub fn scan_phrases(lower: &str, hits: &mut Hits) {
+    let t = table();
+    let b = lower.as_bytes();
+    let mut prev_word = false;
+    for i in 0..b.len() {
+        let c = b[i];
+        let at_word_start = !prev_word;
+        prev_word = is_word_byte(c);
+        if c < 0x80 && !at_word_start {
+            continue;
+        }
+        // Continuation bytes of UTF-8 never start phrases.
+        if (0x80..0xC0).contains(&c) {
+            continue;
+        }
+        let cands = match t.by_first.get(c as usize) {
+            Some(v) if !v.is_empty() => v,
+            _ => continue,
+        };
+        let rest = &b[i..];
+        for &pi in cands {
+            if let Some((cat, p)) = PHRASES.get(pi as usize) {
+                if rest.starts_with(p.as_bytes()) {
+                    let ci = *cat as usize;
+                    if let Some(cnt) = hits.count.get_mut(ci) {
+                        if *cnt == 0 {
+                            hits.first[ci] = Some(p);
+                        }
+                        *cnt = cnt.saturating_add(1);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Is `b` a plausible byte of an address local part / domain?
+fn is_addr_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"._%+-=!#$&'*/?^`{|}~".contains(&b) || b >= 0x80
+}
+
+/// Extract email addresses from `s` (in order, duplicates removed).
+/// Returns at most `max` addresses.
+pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && out.len() < max {
+        if b[i] != b'@' {
+            i += 1;
+            continue;
+        }
+        // expand left
+        let mut start = i;
+        while start > 0 && is_addr_byte(b[start - 1]) && i - start < 128 {
+            start -= 1;
+        }
+        let mut end = i + 1;
+        while end < b.len()
+            && (b[end].is_ascii_alphanumeric() || b[end] == b'.' || b[end] == b'-' || b[end] >= 0x80)
+            && end - i < 256
+        {
+            end += 1;
+        }
+        i = end.max(i + 1);
+        if let Some(a) = s.get(start..end).and_then(normalize_address) {
+            if !out.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// Clean an address candidate: strip brackets/quotes/trailing dots, require
+/// local@domain.tld, lowercase the domain.
+pub fn normalize_address(raw: &str) -> Option<String> {
+    let t = raw
+        .trim()
+        .trim_start_matches(['<', '"', '\'', '(', '[', ':', ';', ',', '#', '*'])
+        .trim_end_matches(['>', '"', '\'', ')', ']', '.', ',', ';', ':']);
+    let t = t.strip_prefix("mailto:").unwrap_or(t);
+    let at = t.rfind('@')?;
+    let local = t.get(..at)?;
+    let domain = t.get(at + 1..)?;
+    if local.is_empty() || domain.len() < 3 || !domain.contains('.') || local.len() > 128 {
+        return None;
+    }
+    if domain.starts_with('.') || domain.starts_with('-') || domain.contains("..") {
+        return None;
+    }
+    if local.contains(char::is_whitespace) || domain.contains(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == '[' || c == ']' || c == ':')) {
+        return None;
+    }
+    let local = local.trim_start_matches('.');
+    if local.is_empty() {
+        return None;
+    }
+    Some(format!("{}@{}", local, domain.to_lowercase()))
+}
+
+/// Find an RFC 3463 enhanced status code ("5.1.1") in `s`.  Only classes 2,
+/// 4 and 5 with a plausible subject (0-7) are accepted, delimited by
+/// non-alphanumerics so version numbers like "1.5.1.1" do not match.
+pub fn find_enhanced_status(s: &str) -> Option<String> {
+    find_enhanced_status_classes(s, b"245")
+}
+
+pub fn find_enhanced_status_classes(s: &str, classes: &[u8]) -> Option<String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i + 4 < b.len() + 1 {
+        let c = match b.get(i) {
+            Some(c) => *c,
+            None => break,
+        };
+        if classes.contains(&c) && b.get(i + 1) == Some(&b'.') {
+            let before_ok = i == 0 || {
+                let p = b[i - 1];
+                !(p.is_ascii_alphanumeric() || p == b'.' || p == b'-' || p == b'/' || p == b':')
+            };
+            if before_ok {
+                // subject: 1-3 digits
+                let mut j = i + 2;
+                let s_start = j;
+                while j < b.len() && b[j].is_ascii_digit() && j - s_start < 3 {
+                    j += 1;
+                }
+                if j > s_start && b.get(j) == Some(&b'.') {
+                    let d_start = j + 1;
+                    let mut k = d_start;
+                    while k < b.len() && b[k].is_ascii_digit() && k - d_start < 3 {
+                        k += 1;
+                    }
+                    let after_ok = match b.get(k) {
+                        None => true,
+                        Some(&a) => !(a.is_ascii_alphanumeric() || a == b'.' && b.get(k + 1).is_some_and(|x| x.is_ascii_digit()) || a == b'-'),
+                    };
+                    let subj_ok = s.get(s_start..j).and_then(|x| x.parse::<u32>().ok()).is_some_and(|v| v <= 7);
+                    if k > d_start && after_ok && subj_ok {
+                        return s.get(i..k).map(|x| x.to_string());
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Find a basic SMTP reply code (4xx/5xx) that looks like a server reply:
+/// at a line start, or after "said:", "<<<", "error", "SMTP;" etc.
+pub fn find_smtp_reply(lower: &str) -> Option<(u16, usize)> {
+    let b = lower.as_bytes();
+    let mut i = 0;
+    while i + 3 <= b.len() {
+        let c = b[i];
+        if (c == b'4' || c == b'5')
+            && b[i + 1].is_ascii_digit()
+            && b[i + 2].is_ascii_digit()
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'-' || b[i - 1] == b':' || b[i - 1] == b'/' || b[i - 1] == b'#' || b[i - 1] == b'$' || b[i - 1] == b','))
+            && b.get(i + 3).is_none_or(|&a| a == b' ' || a == b'-' || a == b'\t')
+        {
+            let code = (c - b'0') as u16 * 100 + (b[i + 1] - b'0') as u16 * 10 + (b[i + 2] - b'0') as u16;
+            // second digit of a reply code is 0-5
+            if b[i + 1] <= b'5' {
+                // check context: what precedes on the line
+                let line_start = lower.get(..i).and_then(|p| p.rfind('\n')).map(|p| p + 1).unwrap_or(0);
+                let prefix = lower.get(line_start..i).unwrap_or("").trim();
+                let ctx_ok = prefix.is_empty()
+                    || prefix.ends_with(':')
+                    || prefix.ends_with("<<<")
+                    || prefix.ends_with(';')
+                    || prefix.ends_with('(')
+                    || prefix.ends_with('#')
+                    || prefix.ends_with("said")
+                    || prefix.ends_with("error")
+                    || prefix.ends_with("reply")
+                    || prefix.ends_with("response")
+                    || prefix.ends_with("code")
+                    || prefix.ends_with("smtp")
+                    || prefix.ends_with("status")
+                    || prefix.ends_with('>')
+                    || prefix.ends_with('"');
+                if ctx_ok {
+                    return Some((code, i));
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The line of `text` containing byte offset `pos`, trimmed.
+pub fn line_at(text: &str, pos: usize) -> &str {
+    let pos = pos.min(text.len());
+    let start = text.get(..pos).and_then(|p| p.rfind(['\n', '\r'])).map(|p| p + 1).unwrap_or(0);
+    let end = text.get(pos..).and_then(|p| p.find(['\n', '\r'])).map(|p| p + pos).unwrap_or(text.len());
+    text.get(start..end).unwrap_or("").trim()
+}
+
+/// Crude HTML to text: drop tags, script/style content, decode a few entities.
+pub fn html_to_text(html: &str, max: usize) -> String {
+    let mut out = String::with_capacity(html.len().min(max));
+    let mut in_tag = false;
+    let mut skip_until: Option<&str> = None;
+    let lower = html.to_ascii_lowercase();
+    let mut i = 0;
+    let b = html.as_bytes();
+    while i < b.len() && out.len() < max {
+        if let Some(end) = skip_until {
+            match lower.get(i..).and_then(|r| r.find(end)) {
+                Some(p) => {
+                    i += p + end.len();
+                    skip_until = None;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        let c = b[i];
+        if in_tag {
+            if c == b'>' {
+                in_tag = false;
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'<' {
+            let rest = lower.get(i..).unwrap_or("");
+            if rest.starts_with("<script") {
+                skip_until = Some("</script>");
+            } else if rest.starts_with("<style") {
+                skip_until = Some("</style>");
+            } else if rest.starts_with("<br") || rest.starts_with("<p") || rest.starts_with("</p") || rest.starts_with("<div") || rest.starts_with("</div") || rest.starts_with("<tr") || rest.starts_with("</tr") || rest.starts_with("<li") || rest.starts_with("</h") {
+                out.push('\n');
+            } else if rest.starts_with("<td") {
+                out.push(' ');
+            }
+            in_tag = true;
+            i += 1;
+            continue;
+        }
+        if c == b'&' {
+            let rest = lower.get(i..).unwrap_or("");
+            let ents: [(&str, &str); 7] = [("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"), ("&quot;", "\""), ("&nbsp;", " "), ("&#160;", " "), ("&#39;", "'")];
+            if let Some((e, r)) = ents.iter().find(|(e, _)| rest.starts_with(e)) {
+                out.push_str(r);
+                i += e.len();
+                continue;
+            }
+        }
+        // copy one char
+        let ch_len = match c {
+            0..=0x7F => 1,
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        if let Some(s) = html.get(i..i + ch_len) {
+            out.push_str(s);
+        }
+        i += ch_len;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_all_endings() {
+        let v: Vec<_> = lines("a\r\nb\nc\rd\r\n\r\ne").collect();
+        assert_eq!(v, vec!["a", "b", "c", "d", "", "e"]);
+        let v: Vec<_> = lines("a\n").collect();
+        assert_eq!(v, vec!["a"]);
+        assert_eq!(lines("").count(), 0);
+    }
+
+    #[test]
+    fn status_codes() {
+        assert_eq!(find_enhanced_status("550 5.1.1 user unknown").as_deref(), Some("5.1.1"));
+        assert_eq!(find_enhanced_status("#5.7.1 denied").as_deref(), Some("5.7.1"));
+        assert_eq!(find_enhanced_status("version 1.5.1.1"), None);
+        assert_eq!(find_enhanced_status("Perl 5.8.0 released"), None);
+        assert_eq!(find_enhanced_status("(4.4.7)").as_deref(), Some("4.4.7"));
+    }
+
+    #[test]
+    fn addresses() {
+        let v = find_addresses("<Foo.Bar@Example.COM>: host mx said: 550", 5);
+        assert_eq!(v, vec!["Foo.Bar@example.com"]);
+        assert!(find_addresses("no at sign", 5).is_empty());
+        assert!(find_addresses("@@@@", 5).is_empty());
+    }
+
+    #[test]
+    fn phrases() {
+        let mut h = Hits::default();
+        scan_phrases("your message could not be delivered. user unknown. 配信できません", &mut h);
+        assert!(h.has(Cat::Failure));
+        assert!(h.has(Cat::Reason));
+        let mut h = Hits::default();
+        scan_phrases("thebounce is not a word start", &mut h);
+        assert!(!h.has(Cat::Failure));
+    }
+
+    #[test]
+    fn truncation_char_boundary() {
+        assert_eq!(truncate_str("héllo", 2), "h");
+        assert_eq!(squash_ws("  a \n\t b  ", 10), "a b");
+    }
+}
