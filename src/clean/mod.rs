@@ -123,10 +123,21 @@ pub fn execute(
     progress: Progress<'_>,
     cancel: &AtomicBool,
 ) -> Result<CleanOutcome, CleanError> {
+    execute_in_steps(store, plan, STEP, progress, cancel)
+}
+
+/// [`execute`] with `step` messages per command.
+pub fn execute_in_steps(
+    store: &mut dyn MailStore,
+    plan: &CleanPlan,
+    step: usize,
+    progress: Progress<'_>,
+    cancel: &AtomicBool,
+) -> Result<CleanOutcome, CleanError> {
     let mut out = CleanOutcome { to: plan.trash.clone(), ..Default::default() };
     let total = plan.uids.len();
     progress(0, total);
-    for chunk in plan.uids.chunks(STEP) {
+    for chunk in plan.uids.chunks(step.max(1)) {
         if cancel.load(Ordering::Relaxed) {
             return Err(CleanError::Cancelled { done: out });
         }

@@ -70,6 +70,11 @@ impl Layout {
         }
     }
 
+    /// The name of the Sent folder as people see it.
+    pub fn sent_shown(self) -> &'static str {
+        self.folders()[0].0
+    }
+
     /// The name of the Sent folder as the server spells it in commands.
     pub fn sent(self) -> String {
         self.wire_name(self.folders()[0].0)
