@@ -62,7 +62,11 @@ pub fn run(args: &[String]) -> Result<i32, String> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut ctx = Ctx { json, analysed: 0, failed: 0, out: &mut out };
     if !json {
-        let _ = writeln!(ctx.out, "{:<18} {:<7} {:<40} {:<30} {}", "KIND", "STATUS", "ORIGINAL MESSAGE-ID", "RECIPIENT", "PATH");
+        let _ = writeln!(
+            ctx.out,
+            "{:<18} {:<7} {:<40} {:<30} {}",
+            "KIND", "STATUS", "ORIGINAL MESSAGE-ID", "RECIPIENT", "PATH"
+        );
     }
     for p in &paths {
         walk(p, &mut ctx, 0);
@@ -155,7 +159,13 @@ fn analyse_file<W: Write>(p: &Path, ctx: &mut Ctx<'_, W>) -> std::io::Result<()>
         }
         prev_blank = line == b"\n" || line == b"\r\n";
         // mboxrd unescaping of ">From " lines
-        let content: &[u8] = if line.starts_with(b">") && line.iter().skip_while(|&&b| b == b'>').take(5).eq(b"From ".iter()) { &line[1..] } else { &line };
+        let content: &[u8] = if line.starts_with(b">")
+            && line.iter().skip_while(|&&b| b == b'>').take(5).eq(b"From ".iter())
+        {
+            &line[1..]
+        } else {
+            &line
+        };
         if msg.len() + content.len() <= MAX_MESSAGE {
             msg.extend_from_slice(content);
         }

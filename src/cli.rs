@@ -70,9 +70,8 @@ fn parse(args: &[String], for_clean: bool) -> Result<Args, CliError> {
     let mut it = args.iter();
     let usage = |m: String| CliError::Usage(format!("{m}\n{USAGE}"));
     while let Some(arg) = it.next() {
-        let mut value = |name: &str| {
-            it.next().cloned().ok_or_else(|| usage(format!("{name} needs a value")))
-        };
+        let mut value =
+            |name: &str| it.next().cloned().ok_or_else(|| usage(format!("{name} needs a value")));
         match arg.as_str() {
             "--json" => a.json = true,
             "--no-cache" => a.no_cache = true,
@@ -80,13 +79,16 @@ fn parse(args: &[String], for_clean: bool) -> Result<Args, CliError> {
             "--yes" if for_clean => a.yes = true,
             "--uid" if for_clean => {
                 let v = value("--uid")?;
-                a.uids.push(v.parse().map_err(|_| usage(format!("--uid takes a number, not {v:?}")))?);
+                a.uids.push(
+                    v.parse().map_err(|_| usage(format!("--uid takes a number, not {v:?}")))?,
+                );
             }
             "--host" => a.account.host = Some(value("--host")?),
             "--port" => {
                 let v = value("--port")?;
-                a.account.port =
-                    Some(v.parse().map_err(|_| usage(format!("--port takes a number, not {v:?}")))?);
+                a.account.port = Some(
+                    v.parse().map_err(|_| usage(format!("--port takes a number, not {v:?}")))?,
+                );
             }
             "--user" => a.account.user = Some(value("--user")?),
             "--tls" => {
@@ -94,11 +96,17 @@ fn parse(args: &[String], for_clean: bool) -> Result<Args, CliError> {
                     "implicit" => Security::Implicit,
                     "starttls" => Security::StartTls,
                     "none" => Security::Plain,
-                    other => return Err(usage(format!("--tls is implicit, starttls or none, not {other:?}"))),
+                    other => {
+                        return Err(usage(format!(
+                            "--tls is implicit, starttls or none, not {other:?}"
+                        )))
+                    }
                 })
             }
             "--ca-cert" => a.account.ca_cert = Some(PathBuf::from(value("--ca-cert")?)),
-            "--trust-fingerprint" => a.account.trust_fingerprint = Some(value("--trust-fingerprint")?),
+            "--trust-fingerprint" => {
+                a.account.trust_fingerprint = Some(value("--trust-fingerprint")?)
+            }
             "--password-command" => a.account.password_command = Some(value("--password-command")?),
             "--oauth2-command" => a.account.oauth2_command = Some(value("--oauth2-command")?),
             "--account" => a.account.account = Some(value("--account")?),
@@ -150,7 +158,11 @@ pub fn open_account(acc: &AccountArgs) -> Result<Opened, CliError> {
     if let Some(dir) = &acc.maildir {
         let store = MaildirStore::open(dir)?;
         let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()).display().to_string();
-        return Ok(Opened { store: Box::new(store), cache_key: key, roles: RoleOverrides::default() });
+        return Ok(Opened {
+            store: Box::new(store),
+            cache_key: key,
+            roles: RoleOverrides::default(),
+        });
     }
     let mut cfg: ImapConfig;
     let mut roles = RoleOverrides::default();
@@ -216,7 +228,11 @@ pub fn open_account(acc: &AccountArgs) -> Result<Opened, CliError> {
     Ok(Opened { store: Box::new(store), cache_key: key, roles })
 }
 
-fn do_scan(opened: &mut Opened, no_cache: bool, show_progress: bool) -> Result<ScanReport, CliError> {
+fn do_scan(
+    opened: &mut Opened,
+    no_cache: bool,
+    show_progress: bool,
+) -> Result<ScanReport, CliError> {
     let cfg = ScanConfig {
         roles: opened.roles.clone(),
         cache: if no_cache { None } else { CacheLocation::standard(&opened.cache_key) },
@@ -282,7 +298,10 @@ fn print_scan_table(r: &ScanReport) {
         println!("No bounces found.");
         return;
     }
-    println!("{:>7}  {:<11}  {:<18}  {:<10}  {:<28}  SUBJECT", "UID", "VERDICT", "KIND", "DATE", "CLAIMS YOU WROTE TO");
+    println!(
+        "{:>7}  {:<11}  {:<18}  {:<10}  {:<28}  SUBJECT",
+        "UID", "VERDICT", "KIND", "DATE", "CLAIMS YOU WROTE TO"
+    );
     for i in &r.items {
         println!(
             "{:>7}  {:<11}  {:<18}  {:<10}  {:<28}  {}",
@@ -328,7 +347,13 @@ fn cmd_clean(args: &[String]) -> Result<(), CliError> {
                 serde_json::json!({"moved": 0, "would_move": plan.uids.len(), "uids": plan.uids, "to": plan.trash, "dry_run": true})
             );
         } else {
-            println!("Would move {} messages from {} to {}: UIDs {:?}", plan.uids.len(), plan.mailbox, plan.trash, plan.uids);
+            println!(
+                "Would move {} messages from {} to {}: UIDs {:?}",
+                plan.uids.len(),
+                plan.mailbox,
+                plan.trash,
+                plan.uids
+            );
         }
         return Ok(());
     }

@@ -126,7 +126,11 @@ fn scan_gives_every_verdict_and_clean_moves_exactly_the_backscatter() {
 
     let after: BTreeSet<u64> = d.contents("INBOX").iter().map(|(u, _, _)| *u as u64).collect();
     let all_before: BTreeSet<u64> = before.iter().map(|(u, _, _)| *u as u64).collect();
-    assert_eq!(after, all_before.difference(&backscatter).copied().collect(), "only backscatter left the inbox");
+    assert_eq!(
+        after,
+        all_before.difference(&backscatter).copied().collect(),
+        "only backscatter left the inbox"
+    );
     assert!(kept.is_subset(&after), "genuine and unverified bounces stay");
     assert_eq!(d.contents("Trash").len(), backscatter.len(), "counts are conserved");
     assert_eq!(d.contents("Sent").len(), 17);
@@ -181,7 +185,11 @@ fn backscatter_ids(d: &Dovecot, r: &ScanReport) -> BTreeSet<(u32, String)> {
         .iter()
         .filter(|i| i.verdict == Some(Verdict::Backscatter))
         .map(|i| {
-            let id = contents.iter().find(|(u, _, _)| *u == i.uid).map(|(_, id, _)| id.clone()).unwrap_or_default();
+            let id = contents
+                .iter()
+                .find(|(u, _, _)| *u == i.uid)
+                .map(|(_, id, _)| id.clone())
+                .unwrap_or_default();
             (i.uid, id)
         })
         .collect()
@@ -200,8 +208,9 @@ fn clean_survives_a_cut(d: &Dovecot, needle: &str) -> (usize, usize) {
     assert!(targets.len() >= 30);
     let plan = clean::plan(&report, None).expect("plan");
     let step = plan.uids.len().div_ceil(4);
-    let err = clean::execute_in_steps(&mut store, &plan, step, &mut |_, _| {}, &AtomicBool::new(false))
-        .expect_err("the connection was cut");
+    let err =
+        clean::execute_in_steps(&mut store, &plan, step, &mut |_, _| {}, &AtomicBool::new(false))
+            .expect_err("the connection was cut");
     assert!(matches!(err, CleanError::Store(StoreError::ConnectionLost { .. })), "{err:?}");
     assert_eq!(proxy.hits(), 2);
     // Part-way: each message is in the inbox or in Trash (or, copying, in both).
@@ -216,7 +225,8 @@ fn clean_survives_a_cut(d: &Dovecot, needle: &str) -> (usize, usize) {
     let plan = clean::plan(&report, None).expect("plan");
     clean::execute(&mut store, &plan, &mut |_, _| {}, &AtomicBool::new(false)).expect("finish");
     let inbox = d.contents("INBOX");
-    let trash_ids: BTreeSet<String> = d.contents("Trash").into_iter().map(|(_, id, _)| id).collect();
+    let trash_ids: BTreeSet<String> =
+        d.contents("Trash").into_iter().map(|(_, id, _)| id).collect();
     assert_eq!(inbox.len(), inbox_before - targets.len(), "all backscatter left the inbox");
     for (uid, id) in &targets {
         assert!(!inbox.iter().any(|(u, _, _)| u == uid), "uid {uid} still in the inbox");
@@ -288,7 +298,11 @@ fn without_uidplus_clean_copies_and_flags_and_says_so() {
     assert!(err.contains("no UIDPLUS"), "{err}");
     assert_eq!(d.contents("INBOX").len(), inbox_before, "nothing expunged");
     assert_eq!(d.contents("Trash").len(), moved);
-    let flagged = d.contents("INBOX").iter().filter(|(_, _, f)| f.iter().any(|x| x.contains("Deleted"))).count();
+    let flagged = d
+        .contents("INBOX")
+        .iter()
+        .filter(|(_, _, f)| f.iter().any(|x| x.contains("Deleted")))
+        .count();
     assert_eq!(flagged, moved);
 }
 
@@ -331,7 +345,10 @@ fn a_rescan_fetches_only_new_mail() {
     // Two new messages arrive: a bounce and an ordinary one.
     let bounce = demo().into_iter().find(|m| m.verdict == "backscatter").expect("a bounce").raw;
     d.append("INBOX", &bounce);
-    d.append("INBOX", &support::dovecot::message("new@example.net", "ann@example.net", USER, "Hi", "Hello"));
+    d.append(
+        "INBOX",
+        &support::dovecot::message("new@example.net", "ann@example.net", USER, "Hi", "Hello"),
+    );
     let mut store = connect(&d, Security::Implicit);
     let second = scan_with(&mut store, Some(cache.path()));
     assert_eq!(second.stats.from_cache, n);
@@ -368,7 +385,8 @@ fn undo_brings_the_moved_messages_back() {
     let mut store = connect(&d, Security::Implicit);
     let report = scan_with(&mut store, None);
     let plan = clean::plan(&report, None).expect("plan");
-    let outcome = clean::execute(&mut store, &plan, &mut |_, _| {}, &AtomicBool::new(false)).expect("clean");
+    let outcome =
+        clean::execute(&mut store, &plan, &mut |_, _| {}, &AtomicBool::new(false)).expect("clean");
     assert_eq!(d.contents("INBOX").len(), count - outcome.moved.len());
     let back = clean::undo(&mut store, &plan, &outcome, &mut |_, _| {}).expect("undo");
     assert_eq!(back, outcome.moved.len());
@@ -393,7 +411,10 @@ fn scanning_a_maildir_from_the_command_line() {
     let done: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let (counts, _) = expected();
     assert_eq!(done["moved"], counts["backscatter"]);
-    assert_eq!(std::fs::read_dir(copy.join(".Trash/cur")).expect("trash").count(), counts["backscatter"]);
+    assert_eq!(
+        std::fs::read_dir(copy.join(".Trash/cur")).expect("trash").count(),
+        counts["backscatter"]
+    );
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

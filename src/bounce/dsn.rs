@@ -51,7 +51,10 @@ pub fn strip_type(v: &str) -> &str {
     let t = v.trim();
     if let Some(p) = t.find(';') {
         let ty = t.get(..p).unwrap_or("").trim();
-        if !ty.is_empty() && ty.len() <= 20 && ty.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') {
+        if !ty.is_empty()
+            && ty.len() <= 20
+            && ty.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        {
             return t.get(p + 1..).unwrap_or("").trim();
         }
     }
@@ -93,7 +96,10 @@ fn unfolded(text: &str) -> Vec<Option<(String, String)>> {
         }
         if let Some(colon) = line.find(':') {
             let name = line.get(..colon).unwrap_or("").trim();
-            if !name.is_empty() && name.len() < 80 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            if !name.is_empty()
+                && name.len() < 80
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
                 let value = line.get(colon + 1..).unwrap_or("").trim().to_string();
                 out.push(Some((name.to_ascii_lowercase(), value)));
                 continue;
@@ -106,7 +112,11 @@ fn unfolded(text: &str) -> Vec<Option<(String, String)>> {
 }
 
 fn rcpt_is_empty(r: &RecipientStatus) -> bool {
-    r.final_recipient.is_none() && r.original_recipient.is_none() && r.action.is_none() && r.status.is_none() && r.diagnostic_code.is_none()
+    r.final_recipient.is_none()
+        && r.original_recipient.is_none()
+        && r.action.is_none()
+        && r.status.is_none()
+        && r.diagnostic_code.is_none()
 }
 
 /// Parse the text of a delivery-status part.
@@ -114,7 +124,13 @@ pub fn parse(text: &str) -> Dsn {
     let mut dsn = Dsn::default();
     let mut cur = RecipientStatus::default();
     let flush = |cur: &mut RecipientStatus, dsn: &mut Dsn| {
-        if !rcpt_is_empty(cur) && (cur.final_recipient.is_some() || cur.original_recipient.is_some() || cur.action.is_some() || cur.status.is_some()) && dsn.recipients.len() < MAX_RECIPIENTS {
+        if !rcpt_is_empty(cur)
+            && (cur.final_recipient.is_some()
+                || cur.original_recipient.is_some()
+                || cur.action.is_some()
+                || cur.status.is_some())
+            && dsn.recipients.len() < MAX_RECIPIENTS
+        {
             dsn.recipients.push(std::mem::take(cur));
         } else {
             *cur = RecipientStatus::default();
@@ -135,9 +151,13 @@ pub fn parse(text: &str) -> Dsn {
                     dsn.message.reporting_mta = Some(strip_comments(strip_type(&value)));
                 }
             }
-            "original-envelope-id" => dsn.message.original_envelope_id = Some(value.trim().to_string()),
+            "original-envelope-id" => {
+                dsn.message.original_envelope_id = Some(value.trim().to_string())
+            }
             "arrival-date" => dsn.message.arrival_date = Some(value),
-            "received-from-mta" => dsn.message.received_from_mta = Some(strip_type(&value).to_string()),
+            "received-from-mta" => {
+                dsn.message.received_from_mta = Some(strip_type(&value).to_string())
+            }
             "x-original-message-id" | "original-message-id" => {
                 if dsn.message.x_original_message_id.is_none() {
                     dsn.message.x_original_message_id = super::headers::bare_message_id(&value);
@@ -150,7 +170,9 @@ pub fn parse(text: &str) -> Dsn {
                 cur.final_recipient = address_value(&value);
             }
             "original-recipient" => {
-                if cur.original_recipient.is_some() || (cur.final_recipient.is_some() && cur.action.is_some()) {
+                if cur.original_recipient.is_some()
+                    || (cur.final_recipient.is_some() && cur.action.is_some())
+                {
                     flush(&mut cur, &mut dsn);
                 }
                 cur.original_recipient = address_value(&value);
@@ -172,7 +194,11 @@ pub fn parse(text: &str) -> Dsn {
                 let s = strip_comments(&value);
                 cur.status = find_enhanced_status(&s).or_else(|| {
                     let t = s.split_whitespace().next().unwrap_or("");
-                    if t.is_empty() { None } else { Some(t.to_string()) }
+                    if t.is_empty() {
+                        None
+                    } else {
+                        Some(t.to_string())
+                    }
                 });
             }
             "remote-mta" => cur.remote_mta = Some(strip_comments(strip_type(&value))),
@@ -194,9 +220,13 @@ pub fn looks_like_dsn(text: &str) -> bool {
     let mut has_action_or_status = false;
     for line in lines(text).take(400) {
         let l = line.trim_start();
-        if super::text::starts_with_ci(l, "final-recipient:") || super::text::starts_with_ci(l, "original-recipient:") {
+        if super::text::starts_with_ci(l, "final-recipient:")
+            || super::text::starts_with_ci(l, "original-recipient:")
+        {
             has_rcpt = true;
-        } else if super::text::starts_with_ci(l, "action:") || super::text::starts_with_ci(l, "status:") {
+        } else if super::text::starts_with_ci(l, "action:")
+            || super::text::starts_with_ci(l, "status:")
+        {
             has_action_or_status = true;
         }
         if has_rcpt && has_action_or_status {
@@ -221,7 +251,10 @@ mod tests {
         assert_eq!(r.action.as_deref(), Some("failed"));
         assert_eq!(r.status.as_deref(), Some("5.1.1"));
         assert_eq!(r.remote_mta.as_deref(), Some("mx2.example.org"));
-        assert_eq!(r.diagnostic_code.as_deref(), Some("550 5.1.1 <kijitora@example.org>... User Unknown"));
+        assert_eq!(
+            r.diagnostic_code.as_deref(),
+            Some("550 5.1.1 <kijitora@example.org>... User Unknown")
+        );
         assert_eq!(d.recipients[1].action.as_deref(), Some("delayed"));
         assert!(d.recipients[1].will_retry_until.is_some());
     }
@@ -229,7 +262,17 @@ mod tests {
     #[test]
     fn no_blank_lines_and_lf_cr() {
         for sep in ["\n", "\r"] {
-            let t = ["Reporting-MTA: dns; a.example", "Final-Recipient: rfc822; a@x.example", "Action: failed", "Status: 5.0.0", "Final-Recipient: rfc822; b@x.example", "Action: failed", "Status: 5.2.2", "X-Original-Message-ID: <abc@def>"].join(sep);
+            let t = [
+                "Reporting-MTA: dns; a.example",
+                "Final-Recipient: rfc822; a@x.example",
+                "Action: failed",
+                "Status: 5.0.0",
+                "Final-Recipient: rfc822; b@x.example",
+                "Action: failed",
+                "Status: 5.2.2",
+                "X-Original-Message-ID: <abc@def>",
+            ]
+            .join(sep);
             let d = parse(&t);
             assert_eq!(d.recipients.len(), 2, "sep {:?}", sep);
             assert_eq!(d.recipients[1].status.as_deref(), Some("5.2.2"));

@@ -20,7 +20,11 @@ pub struct OrigHeaders {
 
 impl OrigHeaders {
     pub fn is_empty(&self) -> bool {
-        self.message_id.is_none() && self.from.is_none() && self.to.is_empty() && self.subject.is_none() && self.date.is_none()
+        self.message_id.is_none()
+            && self.from.is_none()
+            && self.to.is_empty()
+            && self.subject.is_none()
+            && self.date.is_none()
     }
 }
 
@@ -34,7 +38,8 @@ pub fn bare_message_id(v: &str) -> Option<String> {
     if let Some(open) = v.find('<') {
         let rest = v.get(open + 1..).unwrap_or("");
         if let Some(close) = rest.find('>') {
-            let id: String = rest.get(..close).unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+            let id: String =
+                rest.get(..close).unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
             if !id.is_empty() && id.len() <= 998 {
                 return Some(id);
             }
@@ -52,7 +57,13 @@ pub fn bare_message_id(v: &str) -> Option<String> {
 }
 
 fn clean_id(id: &str) -> Option<String> {
-    let t: String = id.trim().trim_start_matches('<').trim_end_matches('>').chars().filter(|c| !c.is_whitespace()).collect();
+    let t: String = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     if t.is_empty() || t.len() > 998 {
         None
     } else {
@@ -75,7 +86,9 @@ pub fn decode_raw_jis(s: &str) -> std::borrow::Cow<'_, str> {
 fn first_address_display(m: &Message<'_>) -> Option<String> {
     let addr = m.from()?.first()?;
     match (addr.name(), addr.address()) {
-        (Some(n), Some(a)) if !n.trim().is_empty() => Some(format!("{} <{}>", squash_ws(n, 200), a.trim())),
+        (Some(n), Some(a)) if !n.trim().is_empty() => {
+            Some(format!("{} <{}>", squash_ws(n, 200), a.trim()))
+        }
         (_, Some(a)) => Some(a.trim().to_string()),
         (Some(n), None) => Some(squash_ws(n, 200)),
         _ => None,
@@ -91,7 +104,8 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     };
     // Raw 8-bit UTF-8 subjects (no encoded words) are used as they are;
     // mail-parser may mis-decode them.
-    let raw_subject = m.headers_raw().find(|(n, _)| n.eq_ignore_ascii_case("subject")).map(|(_, v)| v);
+    let raw_subject =
+        m.headers_raw().find(|(n, _)| n.eq_ignore_ascii_case("subject")).map(|(_, v)| v);
     let subj = match raw_subject {
         Some(r) if !r.is_ascii() && !r.contains("=?") => Some(r),
         _ => m.subject(),
@@ -183,10 +197,35 @@ fn header_name(s: &str) -> Option<&str> {
 }
 
 const COMMON_HEADERS: &[&str] = &[
-    "received", "return-path", "message-id", "from", "to", "cc", "subject", "date", "mime-version", "content-type",
-    "content-transfer-encoding", "x-mailer", "reply-to", "sender", "references", "in-reply-to", "user-agent",
-    "dkim-signature", "delivered-to", "x-originating-ip", "list-id", "x-spam-status", "authentication-results",
-    "thread-index", "thread-topic", "x-ms-exchange-organization-authas", "importance", "x-priority", "envelope-to",
+    "received",
+    "return-path",
+    "message-id",
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "x-mailer",
+    "reply-to",
+    "sender",
+    "references",
+    "in-reply-to",
+    "user-agent",
+    "dkim-signature",
+    "delivered-to",
+    "x-originating-ip",
+    "list-id",
+    "x-spam-status",
+    "authentication-results",
+    "thread-index",
+    "thread-topic",
+    "x-ms-exchange-organization-authas",
+    "importance",
+    "x-priority",
+    "envelope-to",
 ];
 
 /// A header block found quoted in text.
@@ -214,7 +253,10 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
             if n_headers >= 3 && has_common >= 2 {
                 let h = from_header_block(block.as_bytes());
                 if !h.is_empty() {
-                    fallback = Some(QuotedBlock { headers: OrigHeaders { message_id: None, ..h }, anchor: "subject" });
+                    fallback = Some(QuotedBlock {
+                        headers: OrigHeaders { message_id: None, ..h },
+                        anchor: "subject",
+                    });
                 }
             }
             continue;
@@ -223,7 +265,11 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         if h.message_id.is_none() {
             // mail-parser may reject odd ids: take the raw value
             let raw = s.splitn(2, ':').nth(1).unwrap_or("");
-            let raw = if raw.trim().is_empty() { all.get(i + 1).map(|l| unquote(l).0).unwrap_or("") } else { raw };
+            let raw = if raw.trim().is_empty() {
+                all.get(i + 1).map(|l| unquote(l).0).unwrap_or("")
+            } else {
+                raw
+            };
             h.message_id = bare_message_id(raw);
         }
         match (&h.message_id, skip_id) {

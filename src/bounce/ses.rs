@@ -34,12 +34,14 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 }
 
 pub fn parse(text: &str) -> Option<Ses> {
-    if text.len() > 1024 * 1024 || !text.contains("notificationType") && !text.contains("eventType") {
+    if text.len() > 1024 * 1024 || !text.contains("notificationType") && !text.contains("eventType")
+    {
         return None;
     }
     let mut v = first_json(text).or_else(|| {
         // long lines are sometimes wrapped by MTAs ("!\n " or plain newlines)
-        let joined: String = text.replace("!\r\n ", "").replace("!\n ", "").replace(['\r', '\n'], "");
+        let joined: String =
+            text.replace("!\r\n ", "").replace("!\n ", "").replace(['\r', '\n'], "");
         first_json(&joined)
     })?;
     // SNS envelope: {"Type":"Notification","Message":"{...}"}
@@ -66,23 +68,50 @@ pub fn parse(text: &str) -> Option<Ses> {
                 status = r.get("status").and_then(|x| x.as_str()).map(|s| s.to_string());
             }
             if diagnostic.is_none() {
-                diagnostic = r.get("diagnosticCode").and_then(|x| x.as_str()).map(|s| s.to_string());
+                diagnostic =
+                    r.get("diagnosticCode").and_then(|x| x.as_str()).map(|s| s.to_string());
             }
         }
     }
     if diagnostic.is_none() {
-        diagnostic = v.get(obj).and_then(|o| o.get("smtpResponse")).and_then(|x| x.as_str()).map(|s| s.to_string());
+        diagnostic = v
+            .get(obj)
+            .and_then(|o| o.get("smtpResponse"))
+            .and_then(|x| x.as_str())
+            .map(|s| s.to_string());
     }
     let mail = v.get("mail");
     let mut orig = OrigHeaders::default();
     if let Some(m) = mail {
-        orig.message_id = str_at(m, &["commonHeaders", "messageId"]).and_then(bare_message_id).or_else(|| str_at(m, &["messageId"]).map(|s| s.trim().to_string()));
+        orig.message_id = str_at(m, &["commonHeaders", "messageId"])
+            .and_then(bare_message_id)
+            .or_else(|| str_at(m, &["messageId"]).map(|s| s.trim().to_string()));
         orig.subject = str_at(m, &["commonHeaders", "subject"]).map(|s| s.to_string());
-        orig.from = m.get("commonHeaders").and_then(|c| c.get("from")).and_then(|f| f.get(0)).and_then(|x| x.as_str()).map(|s| s.to_string()).or_else(|| str_at(m, &["source"]).map(|s| s.to_string()));
-        orig.date = str_at(m, &["commonHeaders", "date"]).or_else(|| str_at(m, &["timestamp"])).map(|s| s.to_string());
+        orig.from = m
+            .get("commonHeaders")
+            .and_then(|c| c.get("from"))
+            .and_then(|f| f.get(0))
+            .and_then(|x| x.as_str())
+            .map(|s| s.to_string())
+            .or_else(|| str_at(m, &["source"]).map(|s| s.to_string()));
+        orig.date = str_at(m, &["commonHeaders", "date"])
+            .or_else(|| str_at(m, &["timestamp"]))
+            .map(|s| s.to_string());
         if let Some(d) = m.get("destination").and_then(|d| d.as_array()) {
-            orig.to = d.iter().filter_map(|x| x.as_str()).filter_map(super::text::normalize_address).take(50).collect();
+            orig.to = d
+                .iter()
+                .filter_map(|x| x.as_str())
+                .filter_map(super::text::normalize_address)
+                .take(50)
+                .collect();
         }
     }
-    Some(Ses { kind, notification_type: nt, orig, recipients, status: status.filter(|s| super::text::find_enhanced_status(s).is_some()), diagnostic })
+    Some(Ses {
+        kind,
+        notification_type: nt,
+        orig,
+        recipients,
+        status: status.filter(|s| super::text::find_enhanced_status(s).is_some()),
+        diagnostic,
+    })
 }

@@ -24,7 +24,8 @@ fn standard_dsn_all_line_endings() {
 
 #[test]
 fn base64_attached_original() {
-    let orig = "Message-ID: <b64-orig@example.com>\r\nSubject: x\r\nTo: a@example.net\r\n\r\nbody\r\n";
+    let orig =
+        "Message-ID: <b64-orig@example.com>\r\nSubject: x\r\nTo: a@example.net\r\n\r\nbody\r\n";
     let b64 = base64(orig.as_bytes());
     let m = format!("From: Mail Delivery System <MAILER-DAEMON@x.example>\r\nSubject: Mail delivery failed\r\nMessage-ID: <own@x>\r\nContent-Type: multipart/mixed; boundary=ZZ\r\n\r\n--ZZ\r\nContent-Type: text/plain\r\n\r\nThis message could not be delivered.\r\n--ZZ\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--ZZ--\r\n", b64);
     let a = analyze(m.as_bytes());

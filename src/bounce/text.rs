@@ -638,7 +638,10 @@ pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
         }
         let mut end = i + 1;
         while end < b.len()
-            && (b[end].is_ascii_alphanumeric() || b[end] == b'.' || b[end] == b'-' || b[end] >= 0x80)
+            && (b[end].is_ascii_alphanumeric()
+                || b[end] == b'.'
+                || b[end] == b'-'
+                || b[end] >= 0x80)
             && end - i < 256
         {
             end += 1;
@@ -670,7 +673,11 @@ pub fn normalize_address(raw: &str) -> Option<String> {
     if domain.starts_with('.') || domain.starts_with('-') || domain.contains("..") {
         return None;
     }
-    if local.contains(char::is_whitespace) || domain.contains(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == '[' || c == ']' || c == ':')) {
+    if local.contains(char::is_whitespace)
+        || domain.contains(|c: char| {
+            !(c.is_alphanumeric() || c == '.' || c == '-' || c == '[' || c == ']' || c == ':')
+        })
+    {
         return None;
     }
     let local = local.trim_start_matches('.');
@@ -715,9 +722,16 @@ pub fn find_enhanced_status_classes(s: &str, classes: &[u8]) -> Option<String> {
                     }
                     let after_ok = match b.get(k) {
                         None => true,
-                        Some(&a) => !(a.is_ascii_alphanumeric() || a == b'.' && b.get(k + 1).is_some_and(|x| x.is_ascii_digit()) || a == b'-'),
+                        Some(&a) => {
+                            !(a.is_ascii_alphanumeric()
+                                || a == b'.' && b.get(k + 1).is_some_and(|x| x.is_ascii_digit())
+                                || a == b'-')
+                        }
                     };
-                    let subj_ok = s.get(s_start..j).and_then(|x| x.parse::<u32>().ok()).is_some_and(|v| v <= 7);
+                    let subj_ok = s
+                        .get(s_start..j)
+                        .and_then(|x| x.parse::<u32>().ok())
+                        .is_some_and(|v| v <= 7);
                     if k > d_start && after_ok && subj_ok {
                         return s.get(i..k).map(|x| x.to_string());
                     }
@@ -739,14 +753,24 @@ pub fn find_smtp_reply(lower: &str) -> Option<(u16, usize)> {
         if (c == b'4' || c == b'5')
             && b[i + 1].is_ascii_digit()
             && b[i + 2].is_ascii_digit()
-            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'-' || b[i - 1] == b':' || b[i - 1] == b'/' || b[i - 1] == b'#' || b[i - 1] == b'$' || b[i - 1] == b','))
+            && (i == 0
+                || !(b[i - 1].is_ascii_alphanumeric()
+                    || b[i - 1] == b'.'
+                    || b[i - 1] == b'-'
+                    || b[i - 1] == b':'
+                    || b[i - 1] == b'/'
+                    || b[i - 1] == b'#'
+                    || b[i - 1] == b'$'
+                    || b[i - 1] == b','))
             && b.get(i + 3).is_none_or(|&a| a == b' ' || a == b'-' || a == b'\t')
         {
-            let code = (c - b'0') as u16 * 100 + (b[i + 1] - b'0') as u16 * 10 + (b[i + 2] - b'0') as u16;
+            let code =
+                (c - b'0') as u16 * 100 + (b[i + 1] - b'0') as u16 * 10 + (b[i + 2] - b'0') as u16;
             // second digit of a reply code is 0-5
             if b[i + 1] <= b'5' {
                 // check context: what precedes on the line
-                let line_start = lower.get(..i).and_then(|p| p.rfind('\n')).map(|p| p + 1).unwrap_or(0);
+                let line_start =
+                    lower.get(..i).and_then(|p| p.rfind('\n')).map(|p| p + 1).unwrap_or(0);
                 let prefix = lower.get(line_start..i).unwrap_or("").trim();
                 let ctx_ok = prefix.is_empty()
                     || prefix.ends_with(':')
@@ -777,7 +801,8 @@ pub fn find_smtp_reply(lower: &str) -> Option<(u16, usize)> {
 pub fn line_at(text: &str, pos: usize) -> &str {
     let pos = pos.min(text.len());
     let start = text.get(..pos).and_then(|p| p.rfind(['\n', '\r'])).map(|p| p + 1).unwrap_or(0);
-    let end = text.get(pos..).and_then(|p| p.find(['\n', '\r'])).map(|p| p + pos).unwrap_or(text.len());
+    let end =
+        text.get(pos..).and_then(|p| p.find(['\n', '\r'])).map(|p| p + pos).unwrap_or(text.len());
     text.get(start..end).unwrap_or("").trim()
 }
 
@@ -814,7 +839,16 @@ pub fn html_to_text(html: &str, max: usize) -> String {
                 skip_until = Some("</script>");
             } else if rest.starts_with("<style") {
                 skip_until = Some("</style>");
-            } else if rest.starts_with("<br") || rest.starts_with("<p") || rest.starts_with("</p") || rest.starts_with("<div") || rest.starts_with("</div") || rest.starts_with("<tr") || rest.starts_with("</tr") || rest.starts_with("<li") || rest.starts_with("</h") {
+            } else if rest.starts_with("<br")
+                || rest.starts_with("<p")
+                || rest.starts_with("</p")
+                || rest.starts_with("<div")
+                || rest.starts_with("</div")
+                || rest.starts_with("<tr")
+                || rest.starts_with("</tr")
+                || rest.starts_with("<li")
+                || rest.starts_with("</h")
+            {
                 out.push('\n');
             } else if rest.starts_with("<td") {
                 out.push(' ');
@@ -825,7 +859,15 @@ pub fn html_to_text(html: &str, max: usize) -> String {
         }
         if c == b'&' {
             let rest = lower.get(i..).unwrap_or("");
-            let ents: [(&str, &str); 7] = [("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"), ("&quot;", "\""), ("&nbsp;", " "), ("&#160;", " "), ("&#39;", "'")];
+            let ents: [(&str, &str); 7] = [
+                ("&lt;", "<"),
+                ("&gt;", ">"),
+                ("&amp;", "&"),
+                ("&quot;", "\""),
+                ("&nbsp;", " "),
+                ("&#160;", " "),
+                ("&#39;", "'"),
+            ];
             if let Some((e, r)) = ents.iter().find(|(e, _)| rest.starts_with(e)) {
                 out.push_str(r);
                 i += e.len();

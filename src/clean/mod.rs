@@ -181,16 +181,21 @@ pub fn undo(
                     let found = store.search(&plan.trash, &Search::MessageId(id.clone()))?;
                     if !found.is_empty() {
                         let mut exact = Vec::new();
-                        store.fetch_headers(&plan.trash, &found, &["Message-ID"], &mut |batch| {
-                            for rec in batch {
-                                let text = String::from_utf8_lossy(&rec.headers);
-                                let value = text.split_once(':').map(|(_, v)| v).unwrap_or("");
-                                if crate::triage::bare_id(value) == *id {
-                                    exact.push(rec.uid);
+                        store.fetch_headers(
+                            &plan.trash,
+                            &found,
+                            &["Message-ID"],
+                            &mut |batch| {
+                                for rec in batch {
+                                    let text = String::from_utf8_lossy(&rec.headers);
+                                    let value = text.split_once(':').map(|(_, v)| v).unwrap_or("");
+                                    if crate::triage::bare_id(value) == *id {
+                                        exact.push(rec.uid);
+                                    }
                                 }
-                            }
-                            std::ops::ControlFlow::Continue(())
-                        })?;
+                                std::ops::ControlFlow::Continue(())
+                            },
+                        )?;
                         back.extend(exact);
                     }
                 }

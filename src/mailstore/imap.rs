@@ -1,11 +1,11 @@
 //! The IMAP mail store: the `imap` crate over `native-tls`, with our own connection set-up so
 //! that certificates, timeouts, STARTTLS and errors are handled the way a person needs.
 
+use super::rawfetch::RawEvent;
 use super::{
     uid_sets, BodyRecord, FolderInfo, FolderStatus, HeaderRecord, MailStore, MoveMethod,
     MoveReport, Role, Search, StoreError, StoreResult, Uid,
 };
-use super::rawfetch::RawEvent;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
@@ -608,8 +608,8 @@ impl ImapStore {
         for _ in sets {
             self.journal.push("UID FETCH".into());
         }
-        super::rawfetch::pipelined_fetch(&mut self.raw, &prefix, sets, items, 3, on_event)
-            .map_err(|e| match e {
+        super::rawfetch::pipelined_fetch(&mut self.raw, &prefix, sets, items, 3, on_event).map_err(
+            |e| match e {
                 super::rawfetch::RawError::Refused(m) => {
                     StoreError::Server { command: "UID FETCH".into(), server_says: m }
                 }
@@ -617,7 +617,8 @@ impl ImapStore {
                     self.selected = None;
                     StoreError::ConnectionLost { detail: format!("UID FETCH: {m}") }
                 }
-            })
+            },
+        )
     }
 
     /// Runs a raw command and returns its whole response text (for COPYUID codes).
@@ -782,8 +783,11 @@ impl MailStore for ImapStore {
             // RFC 4731: the answer comes as compact ranges ("1:100000"), not 100,000 numbers.
             self.raw_tag += 1;
             let tag = format!("ns{}s", self.raw_tag);
-            let responses = super::rawfetch::command(&mut self.raw, &tag, "UID SEARCH RETURN (ALL) ALL")
-                .map_err(|e| StoreError::ConnectionLost { detail: format!("UID SEARCH: {e:?}") })?;
+            let responses =
+                super::rawfetch::command(&mut self.raw, &tag, "UID SEARCH RETURN (ALL) ALL")
+                    .map_err(|e| StoreError::ConnectionLost {
+                        detail: format!("UID SEARCH: {e:?}"),
+                    })?;
             let mut out = Vec::new();
             for r in responses {
                 if let Some(found) = super::rawfetch::parse_esearch_all(&r) {
@@ -792,7 +796,11 @@ impl MailStore for ImapStore {
             }
             out
         } else {
-            self.session.uid_search("ALL").map_err(|e| map_imap(e, "UID SEARCH"))?.into_iter().collect()
+            self.session
+                .uid_search("ALL")
+                .map_err(|e| map_imap(e, "UID SEARCH"))?
+                .into_iter()
+                .collect()
         };
         uids.sort_unstable();
         uids.dedup();
@@ -945,7 +953,10 @@ impl MailStore for ImapStore {
 
 /// An IMAP quoted string; None for values that cannot be sent safely (line breaks, NUL).
 fn imap_string(value: &str) -> Option<String> {
-    if value.is_empty() || value.len() > 998 || value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+    if value.is_empty()
+        || value.len() > 998
+        || value.chars().any(|c| c == '\r' || c == '\n' || c == '\0')
+    {
         return None;
     }
     Some(quote(value))

@@ -7,8 +7,8 @@
 //! a move is a rename within the same file system, so a message is always in exactly one place.
 
 use super::{
-    BodyRecord, FolderInfo, FolderStatus, HeaderRecord, MailStore, MoveMethod, MoveReport,
-    Search, StoreError, StoreResult, Uid,
+    BodyRecord, FolderInfo, FolderStatus, HeaderRecord, MailStore, MoveMethod, MoveReport, Search,
+    StoreError, StoreResult, Uid,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::fs;

@@ -7,8 +7,8 @@
 
 mod error;
 pub mod imap;
-pub mod rawfetch;
 pub mod maildir;
+pub mod rawfetch;
 pub mod roles;
 pub mod utf7;
 

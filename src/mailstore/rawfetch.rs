@@ -46,7 +46,8 @@ pub fn read_response<R: BufRead>(r: &mut R, out: &mut Vec<u8>) -> Result<bool, R
             return Err(RawError::Protocol("overlong response line".into()));
         }
         let line = &out[start..];
-        let trimmed = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n")).unwrap_or(line);
+        let trimmed =
+            line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n")).unwrap_or(line);
         // A literal announcement "{123}" (or "{123+}") at the end of the line.
         if let Some(rest) = trimmed.strip_suffix(b"}") {
             if let Some(open) = rest.iter().rposition(|&b| b == b'{') {
@@ -307,7 +308,11 @@ pub fn pipelined_fetch<S: Read + Write>(
 }
 
 /// Runs one command and returns its untagged responses (literals inlined).
-pub fn command<S: Read + Write>(stream: &mut S, tag: &str, cmd: &str) -> Result<Vec<Vec<u8>>, RawError> {
+pub fn command<S: Read + Write>(
+    stream: &mut S,
+    tag: &str,
+    cmd: &str,
+) -> Result<Vec<Vec<u8>>, RawError> {
     let mut reader = std::io::BufReader::with_capacity(1 << 16, ReadHalf(stream));
     let w = &mut reader.get_mut().0;
     w.write_all(format!("{tag} {cmd}\r\n").as_bytes()).map_err(|e| RawError::Io(e.to_string()))?;
@@ -391,7 +396,10 @@ mod tests {
 
     #[test]
     fn esearch_sets_expand() {
-        assert_eq!(parse_esearch_all(b"* ESEARCH (TAG \"a\") UID ALL 1:3,7\r\n"), Some(vec![1, 2, 3, 7]));
+        assert_eq!(
+            parse_esearch_all(b"* ESEARCH (TAG \"a\") UID ALL 1:3,7\r\n"),
+            Some(vec![1, 2, 3, 7])
+        );
         assert_eq!(parse_esearch_all(b"* ESEARCH (TAG \"a\") UID\r\n"), Some(vec![]));
         assert_eq!(parse_esearch_all(b"* SEARCH 1 2\r\n"), None);
     }

@@ -148,7 +148,10 @@ mod tests {
     #[test]
     fn round_trips_and_keys_by_account_and_mailbox() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let loc = CacheLocation { dir: dir.path().to_path_buf(), account: "alex@imap.example.org:993".into() };
+        let loc = CacheLocation {
+            dir: dir.path().to_path_buf(),
+            account: "alex@imap.example.org:993".into(),
+        };
         let mut c = InboxCache { uidvalidity: 7, ..Default::default() };
         c.not_bounces.extend([1, 2, 3, 5, 9, 10]);
         c.save(&loc, "INBOX").expect("save");

@@ -32,7 +32,12 @@ pub struct ScanConfig {
 
 impl Default for ScanConfig {
     fn default() -> Self {
-        ScanConfig { inbox: "INBOX".into(), roles: RoleOverrides::default(), body_cap: 2 << 20, cache: None }
+        ScanConfig {
+            inbox: "INBOX".into(),
+            roles: RoleOverrides::default(),
+            body_cap: 2 << 20,
+            cache: None,
+        }
     }
 }
 
@@ -64,7 +69,11 @@ impl Phase {
 pub enum ScanEvent {
     Phase(Phase),
     /// `done` of `total` in the current phase.
-    Progress { phase: Phase, done: u64, total: u64 },
+    Progress {
+        phase: Phase,
+        done: u64,
+        total: u64,
+    },
     /// A bounce was found (its verdict comes with the final report).
     Found(Box<ScanItem>),
     /// A problem with one message, or something the user should know.
@@ -390,7 +399,9 @@ fn save_inbox_cache(
 ) {
     if let Some(loc) = &cfg.cache {
         if let Err(e) = cache.save(loc, &cfg.inbox) {
-            let w = format!("The scan cache could not be saved ({e}); the next scan reads everything again.");
+            let w = format!(
+                "The scan cache could not be saved ({e}); the next scan reads everything again."
+            );
             warnings.push(w.clone());
             events(ScanEvent::Warning(w));
         }
@@ -427,7 +438,9 @@ fn index_sent(
             Some(id) => {
                 ids.insert(id.clone());
             }
-            None => rcpts.extend(b.analysis.original.recipients.iter().map(|r| triage::normalize_address(r))),
+            None => rcpts.extend(
+                b.analysis.original.recipients.iter().map(|r| triage::normalize_address(r)),
+            ),
         }
     }
     let total = uids.len() as u64;
@@ -455,7 +468,8 @@ fn index_sent(
     }
     let present: HashSet<Uid> = uids.iter().copied().collect();
     cache.messages.retain(|uid, _| present.contains(uid));
-    let new_uids: Vec<Uid> = uids.iter().copied().filter(|u| !cache.messages.contains_key(u)).collect();
+    let new_uids: Vec<Uid> =
+        uids.iter().copied().filter(|u| !cache.messages.contains_key(u)).collect();
     stats.sent_from_cache += uids.len() - new_uids.len();
     let mut done = (uids.len() - new_uids.len()) as u64;
     let mut fetched: BTreeMap<Uid, SentMessage> = BTreeMap::new();

@@ -69,7 +69,9 @@ pub fn normalize_subject(s: &str) -> String {
     loop {
         let lower = rest.to_lowercase();
         let mut stripped = false;
-        for prefix in ["re:", "fw:", "fwd:", "aw:", "wg:", "tr:", "sv:", "vs:", "rv:", "ref:", "antw:", "odp:"] {
+        for prefix in [
+            "re:", "fw:", "fwd:", "aw:", "wg:", "tr:", "sv:", "vs:", "rv:", "ref:", "antw:", "odp:",
+        ] {
             if lower.starts_with(prefix) {
                 rest = rest.get(prefix.len()..).unwrap_or("").trim_start();
                 stripped = true;
@@ -233,7 +235,8 @@ fn by_host(received: &str) -> Option<String> {
     while let Some(w) = words.next() {
         if w == "by" {
             let host = words.next()?;
-            let host = host.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-');
+            let host =
+                host.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-');
             if host.contains('.') {
                 return Some(host.trim_end_matches('.').to_string());
             }
@@ -261,8 +264,20 @@ fn base_domain(host: &str) -> Option<String> {
 
 fn format_date(ts: i64) -> String {
     let d = mail_parser::DateTime::from_timestamp(ts);
-    const MONTHS: [&str; 12] =
-        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
     let month = MONTHS.get((d.month as usize).saturating_sub(1)).copied().unwrap_or("?");
     format!("{} {} {}", d.day, month, d.year)
 }
@@ -426,7 +441,12 @@ mod tests {
     use super::*;
     use crate::bounce::{Kind, Original};
 
-    fn bounce(id: Option<&str>, rcpt: &[&str], subject: Option<&str>, received: &[&str]) -> Analysis {
+    fn bounce(
+        id: Option<&str>,
+        rcpt: &[&str],
+        subject: Option<&str>,
+        received: &[&str],
+    ) -> Analysis {
         let mut a = crate::bounce::analyze(b"");
         a.kind = Kind::DeliveryFailure;
         a.original = Original {
@@ -461,9 +481,14 @@ mod tests {
         assert!(j[0].reasons[0].contains("3 November 2026"), "{:?}", j[0].reasons);
         assert!(j[0].reasons[0].contains("mailbox full"));
         // The local part's case matters.
-        let j = judge(&bounce(Some("real.1@example.org"), &[], None, &[]), &s, &OwnRelays::default());
+        let j =
+            judge(&bounce(Some("real.1@example.org"), &[], None, &[]), &s, &OwnRelays::default());
         assert_eq!(j.verdict, Verdict::Backscatter);
-        assert!(j.reasons[0].contains("is not among the 2 messages in your Sent folder (Sent)"), "{:?}", j.reasons);
+        assert!(
+            j.reasons[0].contains("is not among the 2 messages in your Sent folder (Sent)"),
+            "{:?}",
+            j.reasons
+        );
     }
 
     #[test]
@@ -493,7 +518,11 @@ mod tests {
     #[test]
     fn an_empty_sent_folder_proves_nothing() {
         let s = SentIndex::new(vec!["Sent".into()]);
-        let j = judge(&bounce(Some("x@spam.example"), &["a@b.example"], None, &[]), &s, &OwnRelays::default());
+        let j = judge(
+            &bounce(Some("x@spam.example"), &["a@b.example"], None, &[]),
+            &s,
+            &OwnRelays::default(),
+        );
         assert_eq!(j.verdict, Verdict::Unverified);
         assert!(!j.verdict.preselected());
         assert!(j.reasons[0].contains("is empty"));
@@ -531,6 +560,9 @@ mod tests {
         assert_eq!(normalize_subject("Über"), "über");
         assert_eq!(base_domain("smtp.mail.example.co.uk").as_deref(), Some("example.co.uk"));
         assert_eq!(base_domain("192.0.2.1"), None);
-        assert_eq!(by_host("from a by MX.Example.org. (Postfix)").as_deref(), Some("mx.example.org"));
+        assert_eq!(
+            by_host("from a by MX.Example.org. (Postfix)").as_deref(),
+            Some("mx.example.org")
+        );
     }
 }

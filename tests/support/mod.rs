@@ -47,7 +47,11 @@ pub fn demo() -> Vec<DemoMessage> {
 
 /// A Dovecot holding the demo mailbox: its inbox, and its Sent in the layout's Sent folder
 /// (or nowhere, with `empty_sent`).
-pub fn demo_server(b: dovecot::Builder, layout: dovecot::Layout, empty_sent: bool) -> dovecot::Dovecot {
+pub fn demo_server(
+    b: dovecot::Builder,
+    layout: dovecot::Layout,
+    empty_sent: bool,
+) -> dovecot::Dovecot {
     let mut b = b.layout(layout);
     for m in demo() {
         match m.folder.as_str() {

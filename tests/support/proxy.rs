@@ -27,7 +27,9 @@ impl CutProxy {
             .name("cut-proxy".into())
             .spawn(move || {
                 for client in listener.incoming().flatten() {
-                    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream_port)) else { continue };
+                    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream_port)) else {
+                        continue;
+                    };
                     let (c2, s2) = match (client.try_clone(), server.try_clone()) {
                         (Ok(c), Ok(s)) => (c, s),
                         _ => continue,
@@ -65,7 +67,13 @@ fn pump(mut from: TcpStream, mut to: TcpStream) {
     let _ = from.shutdown(Shutdown::Both);
 }
 
-fn cutting_pump(mut client: TcpStream, mut server: TcpStream, needle: &[u8], nth: usize, hits: &AtomicUsize) {
+fn cutting_pump(
+    mut client: TcpStream,
+    mut server: TcpStream,
+    needle: &[u8],
+    nth: usize,
+    hits: &AtomicUsize,
+) {
     let mut buf = [0u8; 16384];
     let mut line: Vec<u8> = Vec::new();
     loop {
