@@ -234,7 +234,7 @@ fn demo_scan_review_move_undo_and_explainer() {
     assert!(has_text(&h, "For example, one bounce says you wrote to"));
     assert!(has_text(&h, "DMARC with p=reject"));
     assert!(has_text(&h, "alex@example.org"), "the diagram names the forged address");
-    h.get_by_role_and_label(Role::Button, "← Back").click();
+    h.get_by_role_and_label(Role::Button, "Back").click();
     h.run_ok();
     assert_eq!(h.state().screen(), Screen::Review);
 }

@@ -706,8 +706,7 @@ impl NeverSentApp {
                     self.open_explainer();
                 }
                 let before = self.settings.theme.clone();
-                let l = ui.label("");
-                egui::ComboBox::from_id_salt("theme")
+                let combo = egui::ComboBox::from_id_salt("theme")
                     .selected_text(match self.settings.theme.as_str() {
                         "light" => "Light",
                         "dark" => "Dark",
@@ -723,9 +722,9 @@ impl NeverSentApp {
                         ui.selectable_value(&mut self.settings.theme, "light".to_string(), "Light");
                         ui.selectable_value(&mut self.settings.theme, "dark".to_string(), "Dark");
                     })
-                    .response
-                    .labelled_by(l.id);
-                ui.label("Theme:");
+                    .response;
+                let l = ui.label("Theme:");
+                let _ = combo.labelled_by(l.id);
                 if before != self.settings.theme {
                     self.save_settings();
                 }
@@ -814,7 +813,7 @@ impl NeverSentApp {
         let busy =
             self.is_busy() || matches!(self.form.status, Status::Testing | Status::Connecting);
         egui::ScrollArea::vertical().show(ui, |ui| {
-            if ui.button("← Back").clicked() {
+            if ui.button("Back").clicked() {
                 self.screen = if self.report.is_some() { Screen::Review } else { Screen::Welcome };
             }
             ui.add_space(4.0);
@@ -1135,7 +1134,7 @@ impl NeverSentApp {
         });
         ui.label(
             RichText::new(
-                "Keys: ↑/↓ select, Space check, Delete move checked, Ctrl+F search, F1 explainer.",
+                "Keys: Up/Down select, Space check, Delete move checked, Ctrl+F search, F1 explainer.",
             )
             .small()
             .weak(),
@@ -1335,7 +1334,7 @@ impl NeverSentApp {
     fn explainer_ui(&mut self, ui: &mut Ui) {
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.set_max_width(880.0);
-            if ui.button("← Back").clicked() {
+            if ui.button("Back").clicked() {
                 self.screen = self.explainer_from;
             }
             ui.add_space(6.0);

@@ -596,15 +596,17 @@ impl ReviewList {
                         let arrow = if sort != key {
                             ""
                         } else if ascending {
-                            " ⬆"
+                            "▲"
                         } else {
-                            " ⬇"
+                            "▼"
                         };
                         let r = ui
                             .add(
-                                egui::Button::new(
-                                    RichText::new(format!("{}{arrow}", key.title())).strong(),
-                                )
+                                // The arrow is in the monospace font, which has it.
+                                egui::Button::new((
+                                    RichText::new(key.title()).strong(),
+                                    RichText::new(arrow).monospace(),
+                                ))
                                 .frame(false),
                             )
                             .on_hover_text("Sort by this column; click again to reverse");
