@@ -377,7 +377,7 @@ mod tests {
 
     #[test]
     fn parses_fetch_responses_with_literals_and_odd_order() {
-        let raw = b"* 12 FETCH (RFC822.SIZE 4021 BODY[HEADER.FIELDS (SUBJECT FROM)] {29}\r\nSubject: hi\r\nFrom: a@b.c\r\n\r\n UID 77)\r\n";
+        let raw = b"* 12 FETCH (RFC822.SIZE 4021 BODY[HEADER.FIELDS (SUBJECT FROM)] {28}\r\nSubject: hi\r\nFrom: a@b.c\r\n\r\n UID 77)\r\n";
         let mut r = std::io::Cursor::new(&raw[..]);
         let mut buf = Vec::new();
         assert!(read_response(&mut r, &mut buf).expect("read"));

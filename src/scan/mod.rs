@@ -16,8 +16,31 @@ use std::time::Instant;
 
 /// The bounce's own header lines we show (besides what the analysis needs).
 const DISPLAY_FIELDS: &[&str] = &["From", "Subject", "Date", "Message-ID"];
-/// How many bodies to fetch in one go.
+/// How many bodies to fetch in one go, at most…
 const BODY_BATCH: usize = 50;
+/// …and how many bytes (as announced by RFC822.SIZE, each counted up to the cap), so that a
+/// run of huge messages never holds more than this in memory.
+const BODY_BATCH_BYTES: u64 = 16 << 20;
+
+/// Splits candidates (UID, size) into fetch batches bounded in count and bytes.
+fn body_batches(candidates: &[(Uid, u32)], cap: u32) -> Vec<Vec<Uid>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    let mut bytes = 0u64;
+    for &(uid, size) in candidates {
+        let b = size.min(cap) as u64;
+        if !cur.is_empty() && (cur.len() >= BODY_BATCH || bytes + b > BODY_BATCH_BYTES) {
+            out.push(std::mem::take(&mut cur));
+            bytes = 0;
+        }
+        cur.push(uid);
+        bytes += b;
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -260,13 +283,13 @@ pub fn scan(
     }
 
     let fields = inbox_fields();
-    let mut candidates: Vec<Uid> = Vec::new();
+    let mut candidates: Vec<(Uid, u32)> = Vec::new();
     let mut header_result = Ok(());
     store.fetch_headers(&cfg.inbox, &new_uids, &fields, &mut |batch| {
         for rec in batch {
             stats.headers_fetched += 1;
             if bounce::headers_suggest_bounce(&rec.headers) {
-                candidates.push(rec.uid);
+                candidates.push((rec.uid, rec.size));
             } else {
                 cache.not_bounces.insert(rec.uid);
             }
@@ -286,12 +309,14 @@ pub fn scan(
 
     events(ScanEvent::Phase(Phase::Bounces));
     let cand_total = candidates.len() as u64;
-    for (i, chunk) in candidates.chunks(BODY_BATCH).enumerate() {
+    let mut fetched_so_far = 0u64;
+    for chunk in body_batches(&candidates, cfg.body_cap) {
         if cancel.load(Ordering::Relaxed) {
             save_inbox_cache(cfg, &cache, events, &mut warnings);
             return Err(ScanError::Cancelled);
         }
-        let bodies = store.fetch_bodies(&cfg.inbox, chunk, cfg.body_cap)?;
+        let bodies = store.fetch_bodies(&cfg.inbox, &chunk, cfg.body_cap)?;
+        fetched_so_far += chunk.len() as u64;
         for body in bodies {
             stats.bodies_fetched += 1;
             stats.body_bytes += body.raw.len() as u64;
@@ -328,8 +353,11 @@ pub fn scan(
             events(ScanEvent::Found(Box::new(item.clone())));
             cache.bounces.insert(body.uid, item);
         }
-        let d = ((i + 1) * BODY_BATCH).min(candidates.len()) as u64;
-        events(ScanEvent::Progress { phase: Phase::Bounces, done: d, total: cand_total });
+        events(ScanEvent::Progress {
+            phase: Phase::Bounces,
+            done: fetched_so_far,
+            total: cand_total,
+        });
     }
     save_inbox_cache(cfg, &cache, events, &mut warnings);
 
@@ -505,6 +533,17 @@ mod tests {
         assert!(!search_is_cheaper(50_000, 10, true));
         assert!(!search_is_cheaper(50_000, 5_000, false));
         assert!(!search_is_cheaper(500, 1, false));
+    }
+
+    #[test]
+    fn body_batches_are_bounded_in_count_and_bytes() {
+        let many: Vec<(Uid, u32)> = (1..=120).map(|u| (u, 1000)).collect();
+        let b = body_batches(&many, 1 << 20);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![50, 50, 20]);
+        let huge: Vec<(Uid, u32)> = (1..=5).map(|u| (u, 900 << 20)).collect();
+        let b = body_batches(&huge, 10 << 20);
+        assert_eq!(b.len(), 5, "each capped 10 MB body alone: {b:?}");
+        assert!(body_batches(&[], 1).is_empty());
     }
 
     #[test]
