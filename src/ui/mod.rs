@@ -987,7 +987,7 @@ impl NeverSentApp {
             self.actions_ui(ui);
             ui.add_space(4.0);
         });
-        egui::Panel::right("detail").resizable(true).default_size(400.0).min_size(260.0).show(
+        egui::Panel::right("detail").resizable(true).default_size(340.0).min_size(240.0).show(
             ui,
             |ui| {
                 self.detail_ui(ui);

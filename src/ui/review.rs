@@ -566,13 +566,15 @@ impl ReviewList {
             .striped(true)
             .sense(Sense::click())
             .cell_layout(Layout::left_to_right(Align::Center))
+            // Fixed-size columns keep their width; the three text columns share the rest, so
+            // every column fits whatever the window's width.
             .column(Column::exact(22.0))
-            .column(Column::initial(128.0).at_least(80.0).clip(true).resizable(true))
-            .column(Column::initial(230.0).at_least(80.0).clip(true).resizable(true))
-            .column(Column::initial(260.0).at_least(80.0).clip(true).resizable(true))
-            .column(Column::initial(110.0).at_least(60.0).clip(true).resizable(true))
-            .column(Column::initial(90.0).at_least(60.0).clip(true).resizable(true))
-            .column(Column::remainder().at_least(80.0).clip(true))
+            .column(Column::initial(120.0).at_least(80.0).clip(true).resizable(true))
+            .column(Column::remainder().at_least(90.0).clip(true).resizable(true))
+            .column(Column::remainder().at_least(90.0).clip(true).resizable(true))
+            .column(Column::initial(100.0).at_least(60.0).clip(true).resizable(true))
+            .column(Column::initial(86.0).at_least(60.0).clip(true).resizable(true))
+            .column(Column::remainder().at_least(90.0).clip(true))
             .min_scrolled_height(80.0);
         if let Some(pos) = self.scroll_to.take() {
             table = table.scroll_to_row(pos, None);
