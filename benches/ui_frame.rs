@@ -56,6 +56,8 @@ struct Figures {
     median: Duration,
     mean: Duration,
     p95: Duration,
+    /// Paint primitives in the last frame: how much was drawn.
+    primitives: usize,
 }
 
 fn measure(rows: usize, scroll: bool) -> Figures {
@@ -66,6 +68,7 @@ fn measure(rows: usize, scroll: bool) -> Figures {
     let ctx = egui::Context::default();
     let screen = Rect::from_min_size(pos2(0.0, 0.0), vec2(1280.0, 800.0));
     let mut times = Vec::with_capacity(FRAMES);
+    let mut primitives = 0;
     for frame in 0..WARMUP + FRAMES {
         let mut input = RawInput { screen_rect: Some(screen), ..Default::default() };
         input.time = Some(frame as f64 / 60.0);
@@ -84,8 +87,9 @@ fn measure(rows: usize, scroll: bool) -> Figures {
         let start = Instant::now();
         let output = ctx.run_ui(input, |ui| app.show(ui));
         let prims = ctx.tessellate(output.shapes, output.pixels_per_point);
-        std::hint::black_box(prims);
         let took = start.elapsed();
+        primitives = prims.len();
+        std::hint::black_box(prims);
         if frame >= WARMUP {
             times.push(took);
         }
@@ -95,7 +99,7 @@ fn measure(rows: usize, scroll: bool) -> Figures {
     }
     times.sort();
     let mean = times.iter().sum::<Duration>() / times.len() as u32;
-    Figures { median: times[times.len() / 2], mean, p95: times[times.len() * 95 / 100] }
+    Figures { median: times[times.len() / 2], mean, p95: times[times.len() * 95 / 100], primitives }
 }
 
 fn main() {
@@ -104,21 +108,27 @@ fn main() {
     for var in ["XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"] {
         std::env::set_var(var, tmp.join(var));
     }
-    println!("review screen frame time (1280×800, layout + tessellation, {FRAMES} frames after {WARMUP} warm-up)");
+    println!(
+        "review screen frame time (1280×800, the app's whole frame: layout + tessellation; \
+         {FRAMES} frames after {WARMUP} warm-up)"
+    );
     for scroll in [false, true] {
-        let empty = measure(0, scroll);
-        let full = measure(100_000, scroll);
         let what = if scroll { "scrolling" } else { "idle" };
+        let mut figures = Vec::new();
+        for rows in [0, 100, 100_000] {
+            let f = measure(rows, scroll);
+            println!(
+                "{what:>9}: {rows:>7} rows: median {:>9.3?}  mean {:>9.3?}  p95 {:>9.3?}  ({} paint primitives)",
+                f.median, f.mean, f.p95, f.primitives
+            );
+            figures.push(f);
+        }
+        let ratio = |a: &Figures, b: &Figures| a.median.as_secs_f64() / b.median.as_secs_f64();
         println!(
-            "{what:>9}:       0 rows: median {:>8.3?}  mean {:>8.3?}  p95 {:>8.3?}",
-            empty.median, empty.mean, empty.p95
+            "{what:>9}: 100,000 rows vs empty list: {:.2}× (goal ≤ 1.5×); vs 100 rows: {:.2}×",
+            ratio(&figures[2], &figures[0]),
+            ratio(&figures[2], &figures[1])
         );
-        println!(
-            "{what:>9}: 100,000 rows: median {:>8.3?}  mean {:>8.3?}  p95 {:>8.3?}",
-            full.median, full.mean, full.p95
-        );
-        let ratio = full.median.as_secs_f64() / empty.median.as_secs_f64();
-        println!("{what:>9}: ratio (median) {ratio:.2}× — goal ≤ 1.5×");
     }
     let _ = std::fs::remove_dir_all(tmp);
 }

@@ -348,15 +348,16 @@ fn account_form_checks_fields_and_shows_connection_errors() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
     };
-    let type_into = |h: &mut Harness<'static, NeverSentApp>, role: Role, label: &str, text: &str| {
-        let field = h.get_by_role_and_label(role, label);
-        field.focus();
-        h.run();
-        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-        h.key_press(egui::Key::Backspace);
-        h.get_by_role_and_label(role, label).type_text(text);
-        h.run();
-    };
+    let type_into =
+        |h: &mut Harness<'static, NeverSentApp>, role: Role, label: &str, text: &str| {
+            let field = h.get_by_role_and_label(role, label);
+            field.focus();
+            h.run();
+            h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+            h.key_press(egui::Key::Backspace);
+            h.get_by_role_and_label(role, label).type_text(text);
+            h.run();
+        };
     type_into(&mut h, Role::TextInput, "Server:", "127.0.0.1");
     type_into(&mut h, Role::TextInput, "Port:", &port.to_string());
     type_into(&mut h, Role::TextInput, "Email address / user name:", "alex@example.org");

@@ -322,6 +322,10 @@ impl NeverSentApp {
         if let Some(w) = &self.worker {
             w.cancel();
         }
+        // A connection test still running belongs to the old generation: its answer is dropped.
+        if matches!(self.form.status, Status::Testing | Status::Connecting) {
+            self.form.status = Status::Idle;
+        }
         self.generation += 1;
         self.generation
     }
@@ -390,9 +394,13 @@ impl NeverSentApp {
         let Some(mb) = &self.mailbox else { return };
         let config = mb.scan_config.clone();
         let generation = self.generation;
+        // What was moved can still be put back after a rescan (undo finds the messages in
+        // Trash by the UIDs the server reported, else by Message-ID).
         let keep_notice = self.notice.clone();
+        let keep_clean = self.last_clean.take();
         self.reset_results();
         self.notice = keep_notice;
+        self.last_clean = keep_clean;
         self.scan.state = ScanState::Running;
         self.screen = Screen::Scan;
         self.send(Command::Scan { config, generation });
@@ -400,8 +408,9 @@ impl NeverSentApp {
 
     fn take_report(&mut self, report: ScanReport) {
         self.list.set_report(&report);
-        self.items = report.items.clone();
-        self.item_index = self.items.iter().enumerate().map(|(i, it)| (it.uid, i)).collect();
+        // From now on the report's own items are the ones shown (no copy of 100,000 items).
+        self.items.clear();
+        self.item_index = report.items.iter().enumerate().map(|(i, it)| (it.uid, i)).collect();
         self.timeline = Timeline::from_list(&self.list);
         self.facts = Some(Facts::from_report(&report));
         if let Some(mb) = &mut self.mailbox {
@@ -1111,7 +1120,14 @@ impl NeverSentApp {
                 format!("Move {} backscatter messages to Trash", format::count(n))
             };
             let primary = ui
-                .add_enabled(n > 0 && trash_known, egui::Button::new(RichText::new(label).strong().size(15.0)).min_size(egui::vec2(0.0, 30.0)))
+                .add_enabled(
+                    n > 0 && trash_known,
+                    egui::Button::new(
+                        RichText::new(label).strong().size(15.0).color(ui.visuals().selection.stroke.color),
+                    )
+                    .fill(ui.visuals().selection.bg_fill)
+                    .min_size(egui::vec2(0.0, 30.0)),
+                )
                 .on_hover_text("Only checked backscatter: bounces of mail that is not in your Sent folder. Genuine bounces are never moved by this button.");
             if primary.clicked() {
                 let uids = self.list.checked_backscatter_uids();
@@ -1225,7 +1241,8 @@ impl NeverSentApp {
             ui.label("Select a bounce to see why NeverSent judged it so, and the message itself as plain text.");
             return;
         };
-        let Some(item) = self.item_index.get(&row.uid).and_then(|&i| self.items.get(i)) else {
+        let items = self.report.as_ref().map(|r| &r.items).unwrap_or(&self.items);
+        let Some(item) = self.item_index.get(&row.uid).and_then(|&i| items.get(i)) else {
             return;
         };
         let a = &item.analysis;

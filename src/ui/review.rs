@@ -566,12 +566,13 @@ impl ReviewList {
             .striped(true)
             .sense(Sense::click())
             .cell_layout(Layout::left_to_right(Align::Center))
-            // Fixed-size columns keep their width; the three text columns share the rest, so
-            // every column fits whatever the window's width.
+            // The fixed-size columns can be resized and keep their width; the three text
+            // columns share the rest (so they are not resizable), and every column fits
+            // whatever the window's width.
             .column(Column::exact(22.0))
             .column(Column::initial(120.0).at_least(80.0).clip(true).resizable(true))
-            .column(Column::remainder().at_least(90.0).clip(true).resizable(true))
-            .column(Column::remainder().at_least(90.0).clip(true).resizable(true))
+            .column(Column::remainder().at_least(90.0).clip(true).resizable(false))
+            .column(Column::remainder().at_least(90.0).clip(true).resizable(false))
             .column(Column::initial(100.0).at_least(60.0).clip(true).resizable(true))
             .column(Column::initial(86.0).at_least(60.0).clip(true).resizable(true))
             .column(Column::remainder().at_least(90.0).clip(true))

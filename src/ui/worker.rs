@@ -159,10 +159,20 @@ impl Worker {
         Ok(Worker { commands: cmd_tx, events: ev_rx, cancel })
     }
 
-    /// Queues a command. Clears the cancel flag first, so a cancel meant for an earlier
-    /// command does not stop this one.
+    /// Queues a command. A scan, move, undo or connection clears the cancel flag first, so a
+    /// cancel meant for an earlier command does not stop it.
     pub fn send(&self, cmd: Command) -> Result<(), String> {
-        self.cancel.store(false, Ordering::Relaxed);
+        // Only a new long command resets the flag: fetching a message for the detail pane
+        // while a move runs must not undo a "Stop".
+        if matches!(
+            cmd,
+            Command::Connect { test_only: false, .. }
+                | Command::Scan { .. }
+                | Command::Clean { .. }
+                | Command::Undo { .. }
+        ) {
+            self.cancel.store(false, Ordering::Relaxed);
+        }
         match self.commands.try_send(cmd) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => {
@@ -326,10 +336,13 @@ impl State {
                 let mut forget = false;
                 config.credentials = match login {
                     Login::Password { secret, remember } => {
-                        if remember {
-                            to_remember = Some(secret.clone());
-                        } else {
-                            forget = true;
+                        // A test connection keeps nothing; a real one does what was asked.
+                        if !test_only {
+                            if remember {
+                                to_remember = Some(secret.clone());
+                            } else {
+                                forget = true;
+                            }
                         }
                         Credentials::Password(secret)
                     }
