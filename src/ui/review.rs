@@ -6,7 +6,7 @@ use super::format;
 use crate::mailstore::Uid;
 use crate::scan::{ScanItem, ScanReport};
 use crate::triage::Verdict;
-use egui::{Align, Key, Label, Layout, Modifiers, RichText, Sense, Ui};
+use egui::{Align, Key, Layout, Modifiers, RichText, Sense, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -561,6 +561,7 @@ impl ReviewList {
         let sort = self.sort;
         let ascending = self.ascending;
         let mut clicked_sort = None;
+        let ui_text_color = ui.visuals().text_color();
         let mut table = TableBuilder::new(ui)
             .id_salt("review-table")
             .striped(true)
@@ -643,23 +644,32 @@ impl ReviewList {
                             toggled = true;
                         }
                     });
+                    // Cells are painted, not widgets: cheaper per visible row, and the row
+                    // itself carries one accessible description (below).
+                    let text_color = ui_text_color;
+                    row.col(|ui| cell(ui, &r.date_text, text_color));
+                    row.col(|ui| cell(ui, &r.claims, text_color));
+                    row.col(|ui| cell(ui, &r.subject, text_color));
+                    row.col(|ui| cell(ui, r.kind, text_color));
                     row.col(|ui| {
-                        ui.add(Label::new(&r.date_text).truncate().selectable(false));
+                        cell(ui, format::verdict(r.verdict), verdict_color(r.verdict, text_color))
                     });
-                    row.col(|ui| {
-                        ui.add(Label::new(&r.claims).truncate().selectable(false));
-                    });
-                    row.col(|ui| {
-                        ui.add(Label::new(&r.subject).truncate().selectable(false));
-                    });
-                    row.col(|ui| {
-                        ui.add(Label::new(r.kind).truncate().selectable(false));
-                    });
-                    row.col(|ui| {
-                        ui.add(Label::new(verdict_text(r.verdict)).truncate().selectable(false));
-                    });
-                    row.col(|ui| {
-                        ui.add(Label::new(&r.reason).truncate().selectable(false));
+                    row.col(|ui| cell(ui, &r.reason, text_color));
+                    let response = row.response();
+                    response.widget_info(|| {
+                        egui::WidgetInfo::labeled(
+                            egui::Role::Row,
+                            true,
+                            format!(
+                                "{}, {}: {} to {}, {}. {}",
+                                format::verdict(r.verdict),
+                                r.date_text,
+                                r.kind,
+                                r.claims,
+                                r.subject,
+                                r.reason
+                            ),
+                        )
                     });
                     if row.response().clicked() {
                         *selected = Some(i);
@@ -677,14 +687,24 @@ impl ReviewList {
     }
 }
 
-fn verdict_text(v: Option<Verdict>) -> RichText {
-    let text = RichText::new(format::verdict(v));
+fn verdict_color(v: Option<Verdict>, text: egui::Color32) -> egui::Color32 {
     match v {
-        Some(Verdict::Backscatter) => text.color(egui::Color32::from_rgb(0xc0, 0x50, 0x20)),
-        Some(Verdict::Genuine) => text.color(egui::Color32::from_rgb(0x20, 0x90, 0x40)),
-        Some(Verdict::Suspicious) => text.color(egui::Color32::from_rgb(0xb0, 0x20, 0x80)),
+        Some(Verdict::Backscatter) => egui::Color32::from_rgb(0xd0, 0x5a, 0x20),
+        Some(Verdict::Genuine) => egui::Color32::from_rgb(0x20, 0x98, 0x40),
+        Some(Verdict::Suspicious) => egui::Color32::from_rgb(0xc0, 0x30, 0x90),
         _ => text,
     }
+}
+
+/// One table cell: `text` on one line, cut with "…" to the cell's width.
+fn cell(ui: &mut Ui, text: &str, color: egui::Color32) {
+    let rect = ui.max_rect();
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let mut job = egui::text::LayoutJob::simple_singleline(text.to_owned(), font, color);
+    job.wrap = egui::text::TextWrapping::truncate_at_width(rect.width().max(1.0));
+    let galley = ui.fonts_mut(|f| f.layout_job(job));
+    let pos = egui::pos2(rect.left(), rect.center().y - galley.size().y / 2.0);
+    ui.painter().galley(pos, galley, color);
 }
 
 /// A synthetic row, for benchmarks and tests of the list itself.
