@@ -166,7 +166,7 @@ impl Default for AccountForm {
 /// What the user asked for on this screen.
 pub enum AccountAction {
     Test(Target),
-    Connect { target: Target, account: AccountSettings },
+    Connect { target: Target, account: Box<AccountSettings> },
     Forget(usize),
     Edit(usize),
     New,
@@ -511,7 +511,7 @@ impl AccountForm {
                     self.status = Status::Connecting;
                     action = Some(AccountAction::Connect {
                         target: AccountForm::target(&account, login),
-                        account,
+                        account: Box::new(account),
                     });
                 }
             }

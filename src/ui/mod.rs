@@ -835,7 +835,7 @@ impl NeverSentApp {
                     }
                 }
                 Some(AccountAction::Connect { target, account }) => {
-                    self.start_account(target, account)
+                    self.start_account(target, *account)
                 }
                 Some(AccountAction::Edit(i)) => {
                     if let Some(a) = self.settings.accounts.get(i) {
@@ -843,19 +843,17 @@ impl NeverSentApp {
                     }
                 }
                 Some(AccountAction::New) => self.form = AccountForm::default(),
-                Some(AccountAction::Forget(i)) => {
-                    if i < self.settings.accounts.len() {
-                        let a = self.settings.accounts.remove(i);
-                        self.send(Command::ForgetSecret { keyring_key: a.keyring_key() });
-                        self.save_settings();
-                        self.form = AccountForm::default();
-                        self.notice = Some(Notice {
-                            text: format!("Forgot the account {}.", a.name),
-                            error: false,
-                        });
-                    }
+                Some(AccountAction::Forget(i)) if i < self.settings.accounts.len() => {
+                    let a = self.settings.accounts.remove(i);
+                    self.send(Command::ForgetSecret { keyring_key: a.keyring_key() });
+                    self.save_settings();
+                    self.form = AccountForm::default();
+                    self.notice = Some(Notice {
+                        text: format!("Forgot the account {}.", a.name),
+                        error: false,
+                    });
                 }
-                None => {}
+                Some(AccountAction::Forget(_)) | None => {}
             }
             if let Some(n) = &self.notice {
                 ui.add_space(6.0);
@@ -1381,19 +1379,16 @@ fn notice_label(ui: &mut Ui, n: &Notice) {
 }
 
 fn warnings_ui(ui: &mut Ui, warnings: &[String]) {
-    egui::CollapsingHeader::new(format!(
-        "{}",
-        format::plural(warnings.len(), "warning", "warnings")
-    ))
-    .id_salt("warnings")
-    .show(ui, |ui| {
-        for w in warnings.iter().take(200) {
-            ui.label(w);
-        }
-        if warnings.len() > 200 {
-            ui.label(format!("… and {} more.", format::count(warnings.len() - 200)));
-        }
-    });
+    egui::CollapsingHeader::new(format::plural(warnings.len(), "warning", "warnings"))
+        .id_salt("warnings")
+        .show(ui, |ui| {
+            for w in warnings.iter().take(200) {
+                ui.label(w);
+            }
+            if warnings.len() > 200 {
+                ui.label(format!("… and {} more.", format::count(warnings.len() - 200)));
+            }
+        });
 }
 
 impl eframe::App for NeverSentApp {

@@ -220,6 +220,9 @@ impl Out {
     }
 }
 
+/// An open store, the Maildir's directory (local mailboxes), and the folder overrides.
+type Opened = (Box<dyn MailStore + Send>, Option<PathBuf>, RoleOverrides);
+
 struct State {
     store: Option<Box<dyn MailStore + Send>>,
     generation: u64,
@@ -307,10 +310,7 @@ impl State {
         out: &Out,
     ) -> Result<(), Gone> {
         let mut demo_dir = None;
-        let opened: Result<
-            (Box<dyn MailStore + Send>, Option<PathBuf>, RoleOverrides),
-            StoreError,
-        > = match target {
+        let opened: Result<Opened, StoreError> = match target {
             Target::Maildir(path) => MaildirStore::open(&path).map(|s| {
                 (Box::new(s) as Box<dyn MailStore + Send>, Some(path), RoleOverrides::default())
             }),
