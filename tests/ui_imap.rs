@@ -128,6 +128,33 @@ fn connect_trust_the_certificate_scan_move_and_undo_over_imap() {
         NeverSentApp::new(Options::default()),
     );
     again.run();
-    again.get_by_role_and_label(Role::Button, "Scan Test server");
+    // Without a keyring the password was not kept: the app asks for it instead of failing.
+    again.get_by_role_and_label(Role::Button, "Scan Test server").click();
+    wait_for(&mut again, "the password question", |h| has_text(h, "Enter the password above."));
+    assert_eq!(again.state().screen(), Screen::Account);
+    assert_eq!(
+        again.get_by_role_and_label(Role::TextInput, "Server:").value().as_deref(),
+        Some("localhost"),
+        "the saved account is in the form"
+    );
+    type_into(&mut again, Role::PasswordInput, "Password:", PASSWORD);
+    again.get_by_role_and_label(Role::Button, "Save and scan").click();
+    wait_for(&mut again, "the second scan", |h| has(h, "Backscatter (40)"));
+
+    // The theme is a setting that persists.
+    again.get_by_role_and_label(Role::ComboBox, "Theme:").click();
+    again.run();
+    again.get_by_role_and_label(Role::Button, "Light").click();
+    again.run();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(root.join("config/neversent/settings.toml"))
+            .unwrap_or_default();
+        if text.contains("theme = \"light\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the theme was not saved: {text}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let _ = std::fs::remove_dir_all(root);
 }
