@@ -145,13 +145,61 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
 }
 
 /// Parse a bare header block (bytes) such as a text/rfc822-headers part.
+///
+/// Only the fields we need are handed to mail-parser (for RFC 2047 and
+/// address decoding); Received values are collected raw, which avoids
+/// mail-parser's comparatively expensive structured Received parsing.
 pub fn from_header_block(block: &[u8]) -> OrigHeaders {
     let block = skip_leading_blank(block);
-    match MessageParser::default().parse_headers(block) {
+    let text = String::from_utf8_lossy(block);
+    let mut reduced = String::with_capacity(1024);
+    let mut received: Vec<String> = Vec::new();
+    let mut cur: Option<(bool, String)> = None; // (is_received, value) of the field being unfolded
+    let flush =
+        |cur: &mut Option<(bool, String)>, received: &mut Vec<String>, reduced: &mut String| {
+            if let Some((is_rcvd, v)) = cur.take() {
+                if is_rcvd {
+                    if received.len() < MAX_RECEIVED {
+                        received.push(squash_ws(&v, 2000));
+                    }
+                } else {
+                    reduced.push_str(&v);
+                    reduced.push('\n');
+                }
+            }
+        };
+    for line in lines(&text).take(5000) {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, v)) = cur.as_mut() {
+                if v.len() < 16 * 1024 {
+                    v.push('\n');
+                    v.push_str(line);
+                }
+            }
+            continue;
+        }
+        flush(&mut cur, &mut received, &mut reduced);
+        let Some(name) = header_name(line) else { continue };
+        if name.eq_ignore_ascii_case("received") {
+            cur = Some((true, line.get(name.len() + 1..).unwrap_or("").to_string()));
+        } else if WANTED.iter().any(|w| w.eq_ignore_ascii_case(name)) {
+            cur = Some((false, line.to_string()));
+        }
+    }
+    flush(&mut cur, &mut received, &mut reduced);
+    reduced.push('\n');
+    let mut o = match MessageParser::default().parse_headers(reduced.as_bytes()) {
         Some(m) => from_message(&m),
         None => OrigHeaders::default(),
-    }
+    };
+    o.received = received;
+    o
 }
+
+const WANTED: &[&str] = &["message-id", "subject", "from", "to", "cc", "date", "in-reply-to"];
 
 fn skip_leading_blank(b: &[u8]) -> &[u8] {
     let mut i = 0;

@@ -161,15 +161,19 @@ pub fn analyze(raw: &[u8]) -> Analysis {
 /// Replace bare CRs (not followed by LF) with LF when the message uses them as
 /// line terminators.  Returns None when no change is needed.
 pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
+    if !raw.contains(&b'\r') {
+        return None;
+    }
     let mut bare_cr = 0usize;
-    let mut lf = 0usize;
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\r' && raw.get(i + 1) != Some(&b'\n') {
+    for chunk in raw.split(|&b| b == b'\r').skip(1) {
+        if chunk.first() != Some(&b'\n') {
             bare_cr += 1;
-        } else if b == b'\n' {
-            lf += 1;
         }
     }
+    if bare_cr == 0 {
+        return None;
+    }
+    let lf = raw.iter().filter(|&&b| b == b'\n').count();
     if bare_cr == 0 || bare_cr < lf / 4 {
         return None;
     }
@@ -573,10 +577,8 @@ fn collect_parts_into(m: &Message<'_>, data: &[u8], p: &mut Parts, depth: usize)
             }
             ("text", "html") => {
                 if let PartType::Html(h) | PartType::Text(h) = &part.body {
-                    if p.html.len() < MAX_TEXT {
-                        let t = text::html_to_text(text::truncate_str(h, MAX_TEXT * 2), MAX_TEXT);
-                        push_capped(&mut p.html, &t, MAX_TEXT);
-                    }
+                    // converted to text later, only if there is no plain text
+                    push_capped(&mut p.html, h, MAX_TEXT * 2);
                 }
             }
             ("text", _) | ("message", _) => {
@@ -867,10 +869,16 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     let Gate { top, sig, subj_lower, subj_hits, ar_header, .. } = g;
     let parts = collect_parts(&msg, data);
 
+    let html_text: String =
+        if (!parts.has_text_part || parts.text.trim().is_empty()) && !parts.html.is_empty() {
+            text::html_to_text(&parts.html, MAX_TEXT)
+        } else {
+            String::new()
+        };
     let prose_src: &str = if parts.has_text_part && !parts.text.trim().is_empty() {
         &parts.text
-    } else if !parts.html.is_empty() {
-        &parts.html
+    } else if !html_text.is_empty() {
+        &html_text
     } else {
         &parts.text
     };
@@ -905,13 +913,26 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             "the bounce's X-Original-Message-ID header".into(),
         ));
     }
-    let quoted = headers::find_quoted(prose_src, own, MAX_QUOTE_LINES)
-        .or_else(|| headers::find_quoted(&parts.extra_text, own, MAX_QUOTE_LINES))
+    // Quoted header lines are only needed when no attached part gave a Message-ID.
+    let have_id =
+        orig_sources.iter().any(|(h, _)| h.message_id.as_deref().is_some_and(|id| Some(id) != own));
+    let quoted = if have_id { None } else { headers::find_quoted(prose_src, own, MAX_QUOTE_LINES) }
         .or_else(|| {
-            if parts.html.is_empty() || std::ptr::eq(prose_src, parts.html.as_str()) {
+            if have_id {
                 None
             } else {
-                headers::find_quoted(&parts.html, own, MAX_QUOTE_LINES)
+                headers::find_quoted(&parts.extra_text, own, MAX_QUOTE_LINES)
+            }
+        })
+        .or_else(|| {
+            if have_id || parts.html.is_empty() || !html_text.is_empty() {
+                None
+            } else {
+                headers::find_quoted(
+                    &text::html_to_text(&parts.html, MAX_TEXT),
+                    own,
+                    MAX_QUOTE_LINES,
+                )
             }
         });
     if let Some(q) = quoted {
@@ -1370,12 +1391,12 @@ fn challenge_strong(h: &Hits, lower: &str) -> bool {
 /// End of the bounce's own prose: the first line that starts a quoted header
 /// block of the original.
 fn prose_region_end(s: &str) -> usize {
-    let mut off = 0usize;
+    let base = s.as_ptr() as usize;
     let mut n = 0;
     let mut prev_blank = true;
     for line in text::lines(s) {
-        // offset of this line in s
-        let start = s.get(off..).and_then(|r| r.find(line).map(|p| p + off)).unwrap_or(off);
+        // offset of this line in s (lines are sub-slices of s)
+        let start = (line.as_ptr() as usize).saturating_sub(base).min(s.len());
         let t = line.trim_start_matches(['>', ' ', '\t']);
         if n > 0
             && (text::starts_with_ci(t, "received: from")
@@ -1385,7 +1406,6 @@ fn prose_region_end(s: &str) -> usize {
             return start;
         }
         prev_blank = line.trim().is_empty();
-        off = start + line.len();
         n += 1;
         if n > 5000 {
             break;
@@ -1406,6 +1426,9 @@ fn prose_recipients(prose: &str, top: &TopHeaders) -> Vec<String> {
             || l.starts_with("postmaster@") && false
     };
     for line in text::lines(prose).take(MAX_PROSE_LINES) {
+        if !line.contains('@') {
+            continue;
+        }
         let t = line.trim_start_matches(['>', ' ', '\t', '*', '-', '•']);
         if t.is_empty() {
             continue;

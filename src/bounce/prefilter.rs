@@ -38,8 +38,10 @@ pub fn headers_suggest_bounce(raw_headers: &[u8]) -> bool {
     let raw = raw_headers.get(..raw_headers.len().min(super::MAX_INPUT)).unwrap_or(raw_headers);
     let normalized = super::normalize_line_endings(raw);
     let data: &[u8] = normalized.as_deref().unwrap_or(raw);
-    match MessageParser::default().parse_headers(data) {
+    // mail-parser 0.11 can panic on some malformed input; treat as "maybe".
+    std::panic::catch_unwind(|| match MessageParser::default().parse_headers(data) {
         Some(m) => super::header_gate_of(&m),
         None => true,
-    }
+    })
+    .unwrap_or(true)
 }

@@ -599,9 +599,16 @@ pub fn scan_phrases(lower: &str, hits: &mut Hits) {
             _ => continue,
         };
         let rest = &b[i..];
+        let second = rest.get(1).copied();
         for &pi in cands {
             if let Some((cat, p)) = PHRASES.get(pi as usize) {
-                if rest.starts_with(p.as_bytes()) {
+                let pb = p.as_bytes();
+                if pb.len() > 1 && pb.get(1).copied() != second {
+                    continue;
+                }
+                if rest.len() >= pb.len()
+                    && rest.get(..pb.len()).is_some_and(|x| x.iter().zip(pb).all(|(a, b)| a == b))
+                {
                     let ci = *cat as usize;
                     if let Some(cnt) = hits.count.get_mut(ci) {
                         if *cnt == 0 {

@@ -628,6 +628,13 @@ impl ImapStore {
         Ok(String::from_utf8_lossy(&data).into_owned())
     }
 
+    /// UID COPY to `to` (quoted), then mark the originals \Deleted; returns the COPYUID pairs.
+    fn copy_and_flag(&mut self, set: &str, to: &str) -> StoreResult<Vec<(Uid, Uid)>> {
+        let resp = self.run_raw(&format!("UID COPY {set} {to}"), "UID COPY")?;
+        self.run_raw(&format!("UID STORE {set} +FLAGS.SILENT (\\Deleted)"), "UID STORE")?;
+        Ok(parse_copyuid(&resp))
+    }
+
     /// Returns the UIDs among `uids` that exist in the open folder, and those with \Deleted.
     fn existing(&mut self, uids: &[Uid]) -> StoreResult<(Vec<Uid>, HashSet<Uid>)> {
         let mut existing = Vec::new();
@@ -871,11 +878,7 @@ impl MailStore for ImapStore {
         uids: &[Uid],
         trash: &str,
     ) -> StoreResult<MoveReport> {
-        if folder == trash {
-            return Err(StoreError::Config {
-                detail: format!("the messages are already in the Trash folder {trash}"),
-            });
-        }
+        super::check_distinct(folder, trash)?;
         let status = self.open(folder, true)?;
         if status.uidvalidity != uidvalidity {
             self.selected = None;
@@ -916,13 +919,7 @@ impl MailStore for ImapStore {
             }
             MoveMethod::CopyStoreExpunge => {
                 for (set, chunk) in chunked(&existing, 500) {
-                    let resp =
-                        self.run_raw(&format!("UID COPY {set} {quoted_trash}"), "UID COPY")?;
-                    report.uid_map.extend(parse_copyuid(&resp));
-                    self.run_raw(
-                        &format!("UID STORE {set} +FLAGS.SILENT (\\Deleted)"),
-                        "UID STORE",
-                    )?;
+                    report.uid_map.extend(self.copy_and_flag(&set, &quoted_trash)?);
                     self.journal.push("UID EXPUNGE".into());
                     self.session.uid_expunge(&set).map_err(|e| map_imap(e, "UID EXPUNGE"))?;
                     report.moved.extend(chunk);
@@ -935,13 +932,7 @@ impl MailStore for ImapStore {
                 let to_copy: Vec<Uid> =
                     existing.iter().copied().filter(|u| !already_deleted.contains(u)).collect();
                 for (set, chunk) in chunked(&to_copy, 500) {
-                    let resp =
-                        self.run_raw(&format!("UID COPY {set} {quoted_trash}"), "UID COPY")?;
-                    report.uid_map.extend(parse_copyuid(&resp));
-                    self.run_raw(
-                        &format!("UID STORE {set} +FLAGS.SILENT (\\Deleted)"),
-                        "UID STORE",
-                    )?;
+                    report.uid_map.extend(self.copy_and_flag(&set, &quoted_trash)?);
                     report.moved.extend(chunk);
                 }
                 report.left_flagged = existing;

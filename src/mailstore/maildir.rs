@@ -368,11 +368,7 @@ impl MailStore for MaildirStore {
         uids: &[Uid],
         trash: &str,
     ) -> StoreResult<MoveReport> {
-        if folder == trash {
-            return Err(StoreError::Config {
-                detail: format!("the messages are already in the Trash folder {trash}"),
-            });
-        }
+        super::check_distinct(folder, trash)?;
         let source = self.table(folder)?.clone();
         if source.uidvalidity != uidvalidity {
             return Err(StoreError::UidValidityChanged {

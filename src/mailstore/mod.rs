@@ -155,6 +155,16 @@ pub enum Search {
     Recipient(String),
 }
 
+/// A move needs two different folders.
+pub(crate) fn check_distinct(folder: &str, to: &str) -> StoreResult<()> {
+    if folder == to {
+        return Err(StoreError::Config {
+            detail: format!("the messages are already in the folder {to}"),
+        });
+    }
+    Ok(())
+}
+
 /// Turns sorted UIDs into IMAP sequence sets of at most `max_per_set` UIDs each, with runs
 /// compressed ("1:5,9,12:14").
 pub fn uid_sets(uids: &[Uid], max_per_set: usize) -> Vec<String> {

@@ -1,0 +1,125 @@
+//! Throughput benchmark: NeverSent `analyze` vs mail-parser alone vs Sisimai.
+//!
+//! cargo bench --bench analyze -- [DIR_OR_FILES...] [--iters N] [--no-sisimai]
+//! Default input: the project's own fixtures (tests/fixtures/bounces); name a directory of
+//! real bounces (e.g. the measurement corpus) for the figures that matter.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use mail_parser::MessageParser;
+use neversent::bounce;
+
+fn walk(p: &Path, out: &mut Vec<PathBuf>) {
+    if p.is_dir() {
+        if let Ok(rd) = std::fs::read_dir(p) {
+            let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+            v.sort();
+            for e in v {
+                walk(&e, out);
+            }
+        }
+    } else if p.extension().and_then(|e| e.to_str()) == Some("eml") {
+        out.push(p.to_path_buf());
+    }
+}
+
+fn main() {
+    let mut iters = 20usize;
+    let mut sisimai = true;
+    let mut inputs: Vec<PathBuf> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--bench" => {}
+            "--iters" => iters = args.next().and_then(|x| x.parse().ok()).unwrap_or(iters),
+            "--no-sisimai" => sisimai = false,
+            s => walk(Path::new(s), &mut inputs),
+        }
+    }
+    if inputs.is_empty() {
+        walk(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bounces")),
+            &mut inputs,
+        );
+    }
+    let data: Vec<Vec<u8>> = inputs.iter().filter_map(|p| std::fs::read(p).ok()).collect();
+    let n = data.len();
+    let bytes: usize = data.iter().map(|d| d.len()).sum();
+    println!("{} messages, {:.1} KiB, {} iterations", n, bytes as f64 / 1024.0, iters);
+    if n == 0 {
+        return;
+    }
+    // warm-up
+    let mut sink = 0usize;
+    for d in &data {
+        sink += bounce::analyze(d).evidence.len();
+    }
+    let t = Instant::now();
+    for _ in 0..iters {
+        for d in &data {
+            sink += bounce::analyze(d).evidence.len();
+        }
+    }
+    let ns = t.elapsed().as_secs_f64();
+    let ns_rate = (n * iters) as f64 / ns;
+    let parser = MessageParser::default();
+    let t = Instant::now();
+    for _ in 0..iters {
+        for d in &data {
+            sink += parser.parse(d).map(|m| m.parts.len()).unwrap_or(0);
+        }
+    }
+    let mp = t.elapsed().as_secs_f64();
+    let mp_rate = (n * iters) as f64 / mp;
+    println!("NeverSent analyze : {:>10.0} msgs/s  ({:.3} s for {} msgs)", ns_rate, ns, n * iters);
+    println!("mail-parser parse : {:>10.0} msgs/s  ({:.3} s)", mp_rate, mp);
+    println!("NeverSent / mail-parser time ratio: {:.2}x (goal <= 2x)", ns / mp);
+    if sisimai {
+        match run_sisimai(&inputs) {
+            Ok((secs, count)) => {
+                let rate = count as f64 / secs;
+                println!(
+                    "Sisimai (perl)    : {:>10.0} msgs/s  ({:.3} s for {} msgs, one process)",
+                    rate, secs, count
+                );
+                println!(
+                    "NeverSent / Sisimai throughput ratio: {:.1}x (goal >= 50x)",
+                    ns_rate / rate
+                );
+            }
+            Err(e) => println!("Sisimai not run: {}", e),
+        }
+    }
+    if sink == usize::MAX {
+        println!("{}", sink);
+    }
+}
+
+fn run_sisimai(files: &[PathBuf]) -> Result<(f64, usize), String> {
+    let list = std::env::temp_dir().join(format!("neversent-bench-{}.lst", std::process::id()));
+    let body: String = files.iter().map(|p| format!("{}\n", p.display())).collect();
+    std::fs::write(&list, body).map_err(|e| e.to_string())?;
+    let script = r#"
+use strict; use warnings; use Sisimai; use Time::HiRes qw(time);
+open(my $fh, '<', $ARGV[0]) or die $!; my @f = <$fh>; chomp @f; close $fh;
+my $n = 0; my $t0 = time;
+for my $p (@f) { my $r = Sisimai->make($p) // []; $n++; }
+printf "%.6f %d\n", time - $t0, $n;
+"#;
+    let out = std::process::Command::new("perl")
+        .arg("-e")
+        .arg(script)
+        .arg(&list)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(&list);
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).chars().take(500).collect());
+    }
+    let s = String::from_utf8_lossy(&out.stdout);
+    let mut it = s.split_whitespace();
+    let secs: f64 = it.next().and_then(|x| x.parse().ok()).ok_or("bad perl output")?;
+    let n: usize = it.next().and_then(|x| x.parse().ok()).ok_or("bad perl output")?;
+    Ok((secs, n))
+}
