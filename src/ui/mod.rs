@@ -1405,13 +1405,17 @@ impl eframe::App for NeverSentApp {
 pub fn run(demo: bool) -> eframe::Result<()> {
     let app = NeverSentApp::new(Options { demo });
     let size = app.window_size.unwrap_or([1180.0, 760.0]);
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title(APP_NAME)
-            .with_app_id("neversent")
-            .with_inner_size(size)
-            .with_min_inner_size([720.0, 480.0]),
-        ..Default::default()
-    };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(APP_NAME)
+        // The same id as the .desktop file (Wayland app_id / X11 WM_CLASS).
+        .with_app_id("org.neversent.NeverSent")
+        .with_inner_size(size)
+        .with_min_inner_size([720.0, 480.0]);
+    if let Ok(icon) =
+        eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icons/256.png"))
+    {
+        viewport = viewport.with_icon(icon);
+    }
+    let options = eframe::NativeOptions { viewport, ..Default::default() };
     eframe::run_native(APP_NAME, options, Box::new(|_cc| Ok(Box::new(app))))
 }
