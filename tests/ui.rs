@@ -22,6 +22,15 @@ fn isolate() {
             std::env::set_var(var, &dir);
         }
         std::env::set_var("HOME", &root);
+        // The GPU renderer for snapshots wants a private runtime directory.
+        let run = root.join("run");
+        std::fs::create_dir_all(&run).expect("runtime dir");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700));
+        }
+        std::env::set_var("XDG_RUNTIME_DIR", &run);
         root
     });
 }
@@ -382,4 +391,47 @@ fn snapshots_of_the_main_views() {
     h.get_by_role_and_label(Role::Button, "Why am I getting these?").click();
     h.run_ok();
     snapshot(&mut h, "explainer");
+}
+
+#[test]
+fn a_local_maildir_is_scanned_read_only() {
+    let m = manifest();
+    let mut h = harness(Options::default());
+    h.run();
+    // A copy of the demo, as a user's own Maildir.
+    let dir = std::env::temp_dir().join(format!("neversent-ui-maildir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    neversent::ui::demo::copy_into({
+        std::fs::create_dir_all(&dir).expect("dir");
+        &dir
+    })
+    .expect("copy");
+    h.get_by_role_and_label(Role::Button, "Connect a mailbox").click();
+    h.run();
+    // An empty path is refused with a message; a folder that is not a Maildir says so.
+    h.get_by_role_and_label(Role::Button, "Scan this folder").click();
+    h.run();
+    assert!(has(&h, "Enter the folder's path."));
+    let field = h.get_by_role_and_label(Role::TextInput, "Maildir folder:");
+    field.focus();
+    field.type_text("/nonexistent/mail");
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Scan this folder").click();
+    wait_for(&mut h, "the error", |h| has_text(h, "Not a Maildir (no cur/ or new/ folder)"));
+    h.get_by_role_and_label(Role::Button, "Back").click();
+    h.run();
+    let field = h.get_by_role_and_label(Role::TextInput, "Maildir folder:");
+    field.focus();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.key_press(egui::Key::Backspace);
+    h.get_by_role_and_label(Role::TextInput, "Maildir folder:")
+        .type_text(&dir.display().to_string());
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Scan this folder").click();
+    wait_for(&mut h, "the Maildir scan", |h| has(h, &tab_label("Backscatter", m.backscatter)));
+    // Scanning changed no message file.
+    assert_eq!(files(&dir).len(), m.inbox);
+    assert_eq!(files(&dir.join(".Trash")).len(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
 }

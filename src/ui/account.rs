@@ -120,6 +120,9 @@ pub enum Status {
 /// The account form.
 #[derive(Debug, Clone)]
 pub struct AccountForm {
+    /// A local Maildir folder to open instead of an account.
+    pub maildir: String,
+    pub maildir_error: Option<String>,
     pub provider: Provider,
     pub name: String,
     pub user: String,
@@ -142,6 +145,8 @@ pub struct AccountForm {
 impl Default for AccountForm {
     fn default() -> Self {
         let mut f = AccountForm {
+            maildir: String::new(),
+            maildir_error: None,
             provider: Provider::Other,
             name: String::new(),
             user: String::new(),
@@ -166,16 +171,23 @@ impl Default for AccountForm {
 /// What the user asked for on this screen.
 pub enum AccountAction {
     Test(Target),
-    Connect { target: Target, account: Box<AccountSettings> },
+    Connect {
+        target: Target,
+        account: Box<AccountSettings>,
+    },
     Forget(usize),
     Edit(usize),
     New,
+    /// Scan a local Maildir folder instead of an IMAP account.
+    OpenMaildir(std::path::PathBuf),
 }
 
 impl AccountForm {
     /// A form filled from a saved account.
     pub fn from_saved(a: &AccountSettings, index: usize) -> AccountForm {
         AccountForm {
+            maildir: String::new(),
+            maildir_error: None,
             provider: Provider::for_host(&a.host),
             name: a.name.clone(),
             user: a.user.clone(),
@@ -332,6 +344,36 @@ impl AccountForm {
                 ui.add_space(6.0);
                 if ui.button("New account").clicked() {
                     action = Some(AccountAction::New);
+                }
+                ui.add_space(18.0);
+                ui.heading("Local mail");
+                ui.label(
+                    "Mail kept on this computer in a Maildir folder (with cur/ and new/ inside).",
+                );
+                let l = ui.label("Maildir folder:");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.maildir)
+                        .hint_text("/home/you/Maildir")
+                        .desired_width(210.0),
+                )
+                .labelled_by(l.id);
+                if let Some(e) = &self.maildir_error {
+                    ui.label(RichText::new(e).color(error_color(ui)));
+                }
+                if ui.add_enabled(!busy, egui::Button::new("Scan this folder")).clicked() {
+                    let path = self.maildir.trim();
+                    if path.is_empty() {
+                        self.maildir_error = Some("Enter the folder's path.".into());
+                    } else {
+                        self.maildir_error = None;
+                        let path = match path.strip_prefix("~/") {
+                            Some(rest) => std::env::var_os("HOME")
+                                .map(|h| std::path::PathBuf::from(h).join(rest))
+                                .unwrap_or_else(|| path.into()),
+                            None => path.into(),
+                        };
+                        action = Some(AccountAction::OpenMaildir(path));
+                    }
                 }
             });
             ui.separator();

@@ -367,6 +367,27 @@ impl NeverSentApp {
         self.send(Command::Connect { target: Target::Demo, test_only: false, generation });
     }
 
+    /// Opens a local Maildir and scans it (read-only until the user moves something).
+    fn start_maildir(&mut self, path: PathBuf) {
+        let generation = self.new_generation();
+        self.reset_results();
+        self.mailbox = Some(Mailbox {
+            label: path.display().to_string(),
+            is_demo: false,
+            path: None,
+            scan_config: ScanConfig {
+                cache: CacheLocation::standard(&path.display().to_string()),
+                ..Default::default()
+            },
+            sent: None,
+            trash: None,
+            connected: false,
+        });
+        self.pending_account = None;
+        self.screen = Screen::Scan;
+        self.send(Command::Connect { target: Target::Maildir(path), test_only: false, generation });
+    }
+
     fn start_account(&mut self, target: Target, account: AccountSettings) {
         let generation = self.new_generation();
         self.reset_results();
@@ -843,6 +864,7 @@ impl NeverSentApp {
                     }
                 }
                 Some(AccountAction::New) => self.form = AccountForm::default(),
+                Some(AccountAction::OpenMaildir(path)) => self.start_maildir(path),
                 Some(AccountAction::Forget(i)) if i < self.settings.accounts.len() => {
                     let a = self.settings.accounts.remove(i);
                     self.send(Command::ForgetSecret { keyring_key: a.keyring_key() });
