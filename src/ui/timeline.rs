@@ -66,7 +66,7 @@ impl Timeline {
             .include_y(0.0)
             .include_x(first as f64 - 1.0)
             .include_x(last as f64 + 1.0)
-            .y_axis_min_width(24.0)
+            .y_axis_min_width(44.0)
             .x_axis_formatter(|mark, _| {
                 let v = mark.value;
                 if (v - v.round()).abs() < 1e-6 {
