@@ -6,7 +6,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        None | Some("--demo") => match neversent::ui::run(args.first().is_some()) {
+        None | Some("--demo") => match neversent::ui::run(!args.is_empty()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("neversent: cannot open the window: {e}");

@@ -1,0 +1,134 @@
+//! Frame time of the review screen with 100,000 bounces against an empty list: the real app's
+//! `show`, in a headless egui context, including tessellation. Prints the figures and the
+//! ratio (goal: at most 1.5×). `cargo bench --bench ui_frame`
+
+use egui::{pos2, vec2, Event, MouseWheelUnit, RawInput, Rect};
+use neversent::bounce::{analyze, Kind};
+use neversent::scan::{ScanItem, ScanReport, ScanStats};
+use neversent::triage::Verdict;
+use neversent::ui::{NeverSentApp, Options};
+use std::time::{Duration, Instant};
+
+const WARMUP: usize = 30;
+const FRAMES: usize = 300;
+
+fn item(n: usize) -> ScanItem {
+    let mut analysis = analyze(b"");
+    analysis.kind = Kind::DeliveryFailure;
+    analysis.original.recipients = vec![format!("someone{}@host{}.example.net", n % 9_973, n % 97)];
+    analysis.original.subject = Some(format!("Offer number {n}"));
+    analysis.original.message_id = Some(format!("{n}.bot@spam.example.com"));
+    analysis.evidence = vec!["a message/rfc822 part holds the original".into()];
+    let verdict = match n % 10 {
+        0 => Verdict::Genuine,
+        1 => Verdict::Unverified,
+        2 => Verdict::Suspicious,
+        _ => Verdict::Backscatter,
+    };
+    ScanItem {
+        uid: n as u32 + 1,
+        size: 4_000,
+        from: "MAILER-DAEMON@mx.example.net".into(),
+        subject: "Undeliverable".into(),
+        date: Some(1_794_000_000 + (n as i64 * 7_919) % 2_600_000),
+        message_id: Some(format!("bounce{n}@mx.example.net")),
+        analysis,
+        verdict: Some(verdict),
+        reasons: vec![format!("the bounced message <{n}.bot@spam.example.com> is not among the 3,212 messages in Sent")],
+    }
+}
+
+fn report(rows: usize) -> ScanReport {
+    ScanReport {
+        mailbox: "INBOX".into(),
+        uidvalidity: 1,
+        sent_mailbox: Some("Sent".into()),
+        sent_messages: 3_212,
+        trash_mailbox: Some("Trash".into()),
+        scanned: rows * 3,
+        items: (0..rows).map(item).collect(),
+        warnings: vec![],
+        stats: ScanStats::default(),
+    }
+}
+
+struct Figures {
+    median: Duration,
+    mean: Duration,
+    p95: Duration,
+    /// Paint primitives in the last frame: how much was drawn.
+    primitives: usize,
+}
+
+fn measure(rows: usize, scroll: bool) -> Figures {
+    let mut app = NeverSentApp::new(Options::default());
+    let t = Instant::now();
+    app.show_report(report(rows));
+    let setup = t.elapsed();
+    let ctx = egui::Context::default();
+    let screen = Rect::from_min_size(pos2(0.0, 0.0), vec2(1280.0, 800.0));
+    let mut times = Vec::with_capacity(FRAMES);
+    let mut primitives = 0;
+    for frame in 0..WARMUP + FRAMES {
+        let mut input = RawInput { screen_rect: Some(screen), ..Default::default() };
+        input.time = Some(frame as f64 / 60.0);
+        input.events.push(Event::PointerMoved(pos2(420.0, 560.0)));
+        if scroll {
+            // Scroll down through the table, and back up now and then.
+            let dy = if (frame / 100) % 2 == 0 { -3.0 } else { 3.0 };
+            input.events.push(Event::MouseWheel {
+                unit: MouseWheelUnit::Line,
+                delta: vec2(0.0, dy),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Wheel,
+                modifiers: egui::Modifiers::NONE,
+            });
+        }
+        let start = Instant::now();
+        let output = ctx.run_ui(input, |ui| app.show(ui));
+        let prims = ctx.tessellate(output.shapes, output.pixels_per_point);
+        let took = start.elapsed();
+        primitives = prims.len();
+        std::hint::black_box(prims);
+        if frame >= WARMUP {
+            times.push(took);
+        }
+    }
+    if rows > 0 {
+        eprintln!("  (building the list of {rows} rows took {setup:.1?}, once)");
+    }
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / times.len() as u32;
+    Figures { median: times[times.len() / 2], mean, p95: times[times.len() * 95 / 100], primitives }
+}
+
+fn main() {
+    // Keep the user's settings out of it.
+    let tmp = std::env::temp_dir().join(format!("neversent-bench-{}", std::process::id()));
+    for var in ["XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"] {
+        std::env::set_var(var, tmp.join(var));
+    }
+    println!(
+        "review screen frame time (1280×800, the app's whole frame: layout + tessellation; \
+         {FRAMES} frames after {WARMUP} warm-up)"
+    );
+    for scroll in [false, true] {
+        let what = if scroll { "scrolling" } else { "idle" };
+        let mut figures = Vec::new();
+        for rows in [0, 100, 100_000] {
+            let f = measure(rows, scroll);
+            println!(
+                "{what:>9}: {rows:>7} rows: median {:>9.3?}  mean {:>9.3?}  p95 {:>9.3?}  ({} paint primitives)",
+                f.median, f.mean, f.p95, f.primitives
+            );
+            figures.push(f);
+        }
+        let ratio = |a: &Figures, b: &Figures| a.median.as_secs_f64() / b.median.as_secs_f64();
+        println!(
+            "{what:>9}: 100,000 rows vs empty list: {:.2}× (goal ≤ 1.5×); vs 100 rows: {:.2}×",
+            ratio(&figures[2], &figures[0]),
+            ratio(&figures[2], &figures[1])
+        );
+    }
+    let _ = std::fs::remove_dir_all(tmp);
+}
