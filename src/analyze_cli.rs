@@ -64,8 +64,8 @@ pub fn run(args: &[String]) -> Result<i32, String> {
     if !json {
         let _ = writeln!(
             ctx.out,
-            "{:<18} {:<7} {:<40} {:<30} {}",
-            "KIND", "STATUS", "ORIGINAL MESSAGE-ID", "RECIPIENT", "PATH"
+            "{:<18} {:<7} {:<40} {:<30} PATH",
+            "KIND", "STATUS", "ORIGINAL MESSAGE-ID", "RECIPIENT"
         );
     }
     for p in &paths {

@@ -241,11 +241,9 @@ fn do_scan(
     let cancel = AtomicBool::new(false);
     let mut last_phase = None;
     let mut events = |e: ScanEvent| match e {
-        ScanEvent::Phase(p) if show_progress => {
-            if last_phase != Some(p) {
-                eprintln!("{}…", p.describe());
-                last_phase = Some(p);
-            }
+        ScanEvent::Phase(p) if show_progress && last_phase != Some(p) => {
+            eprintln!("{}…", p.describe());
+            last_phase = Some(p);
         }
         ScanEvent::Warning(w) => eprintln!("warning: {w}"),
         _ => {}

@@ -9,4 +9,5 @@ pub mod config;
 pub mod mailstore;
 pub mod scan;
 pub mod triage;
+#[cfg(feature = "gui")]
 pub mod ui;

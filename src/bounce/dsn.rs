@@ -146,10 +146,8 @@ pub fn parse(text: &str) -> Dsn {
         };
         let value = squash_ws(&value, MAX_FIELD);
         match name.as_str() {
-            "reporting-mta" => {
-                if dsn.message.reporting_mta.is_none() {
-                    dsn.message.reporting_mta = Some(strip_comments(strip_type(&value)));
-                }
+            "reporting-mta" if dsn.message.reporting_mta.is_none() => {
+                dsn.message.reporting_mta = Some(strip_comments(strip_type(&value)));
             }
             "original-envelope-id" => {
                 dsn.message.original_envelope_id = Some(value.trim().to_string())
@@ -158,10 +156,10 @@ pub fn parse(text: &str) -> Dsn {
             "received-from-mta" => {
                 dsn.message.received_from_mta = Some(strip_type(&value).to_string())
             }
-            "x-original-message-id" | "original-message-id" => {
-                if dsn.message.x_original_message_id.is_none() {
-                    dsn.message.x_original_message_id = super::headers::bare_message_id(&value);
-                }
+            "x-original-message-id" | "original-message-id"
+                if dsn.message.x_original_message_id.is_none() =>
+            {
+                dsn.message.x_original_message_id = super::headers::bare_message_id(&value);
             }
             "final-recipient" => {
                 if cur.final_recipient.is_some() {
@@ -177,10 +175,8 @@ pub fn parse(text: &str) -> Dsn {
                 }
                 cur.original_recipient = address_value(&value);
             }
-            "x-actual-recipient" => {
-                if cur.final_recipient.is_none() {
-                    cur.final_recipient = address_value(&value);
-                }
+            "x-actual-recipient" if cur.final_recipient.is_none() => {
+                cur.final_recipient = address_value(&value);
             }
             "action" => {
                 if cur.action.is_some() {

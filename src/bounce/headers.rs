@@ -2,7 +2,7 @@
 //! from a bare header block (text/rfc822-headers, message/global-headers), or
 //! from header lines quoted in the bounce's text.
 
-use mail_parser::{Message, MessageParser};
+use mail_parser::Message;
 
 use super::text::{lines, normalize_address, squash_ws, starts_with_ci};
 
@@ -146,28 +146,17 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
 
 /// Parse a bare header block (bytes) such as a text/rfc822-headers part.
 ///
-/// Only the fields we need are handed to mail-parser (for RFC 2047 and
-/// address decoding); Received values are collected raw, which avoids
-/// mail-parser's comparatively expensive structured Received parsing.
+/// A small hand-written scanner: it unfolds the fields and keeps only the ones
+/// we need.  Message-ID, In-Reply-To, Date and Received are read raw; From,
+/// To and Cc go through mail-parser's address parser (one field each); the
+/// subject is RFC 2047 decoded by mail-parser only when it holds an encoded word.
 pub fn from_header_block(block: &[u8]) -> OrigHeaders {
     let block = skip_leading_blank(block);
     let text = String::from_utf8_lossy(block);
-    let mut reduced = String::with_capacity(1024);
-    let mut received: Vec<String> = Vec::new();
-    let mut cur: Option<(bool, String)> = None; // (is_received, value) of the field being unfolded
-    let flush =
-        |cur: &mut Option<(bool, String)>, received: &mut Vec<String>, reduced: &mut String| {
-            if let Some((is_rcvd, v)) = cur.take() {
-                if is_rcvd {
-                    if received.len() < MAX_RECEIVED {
-                        received.push(squash_ws(&v, 2000));
-                    }
-                } else {
-                    reduced.push_str(&v);
-                    reduced.push('\n');
-                }
-            }
-        };
+    let mut o = OrigHeaders::default();
+    // (field index in WANTED or usize::MAX for Received, unfolded value)
+    let mut cur: Option<(usize, String)> = None;
+    let mut seen = [false; 7];
     for line in lines(&text).take(5000) {
         if line.is_empty() {
             break;
@@ -181,22 +170,97 @@ pub fn from_header_block(block: &[u8]) -> OrigHeaders {
             }
             continue;
         }
-        flush(&mut cur, &mut received, &mut reduced);
+        if let Some((f, v)) = cur.take() {
+            take_field(&mut o, f, &v);
+        }
         let Some(name) = header_name(line) else { continue };
+        let value = line.get(name.len() + 1..).unwrap_or("");
         if name.eq_ignore_ascii_case("received") {
-            cur = Some((true, line.get(name.len() + 1..).unwrap_or("").to_string()));
-        } else if WANTED.iter().any(|w| w.eq_ignore_ascii_case(name)) {
-            cur = Some((false, line.to_string()));
+            if o.received.len() < MAX_RECEIVED {
+                cur = Some((usize::MAX, value.to_string()));
+            }
+        } else if let Some(f) = WANTED.iter().position(|w| w.eq_ignore_ascii_case(name)) {
+            // first occurrence wins, except To/Cc which accumulate
+            if !seen[f] || WANTED[f] == "to" || WANTED[f] == "cc" {
+                seen[f] = true;
+                cur = Some((f, value.to_string()));
+            }
         }
     }
-    flush(&mut cur, &mut received, &mut reduced);
-    reduced.push('\n');
-    let mut o = match MessageParser::default().parse_headers(reduced.as_bytes()) {
-        Some(m) => from_message(&m),
-        None => OrigHeaders::default(),
-    };
-    o.received = received;
+    if let Some((f, v)) = cur.take() {
+        take_field(&mut o, f, &v);
+    }
     o
+}
+
+fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
+    if f == usize::MAX {
+        if o.received.len() < MAX_RECEIVED {
+            o.received.push(squash_ws(v, 2000));
+        }
+        return;
+    }
+    match WANTED.get(f).copied().unwrap_or("") {
+        "message-id" => {
+            o.message_id =
+                bare_message_id(v).or_else(|| v.split_whitespace().next().and_then(clean_id));
+        }
+        "in-reply-to" => o.in_reply_to = bare_message_id(v),
+        "subject" => {
+            let s = if v.contains("=?") {
+                let mut raw = String::with_capacity(v.len() + 1);
+                raw.push_str(v);
+                raw.push('\n');
+                let mut st = mail_parser::parsers::MessageStream::new(raw.as_bytes());
+                st.parse_unstructured().into_text().map(|t| t.into_owned())
+            } else {
+                Some(v.to_string())
+            };
+            if let Some(s) = s {
+                let s = squash_ws(&decode_raw_jis(&s), 1000);
+                if !s.is_empty() {
+                    o.subject = Some(s);
+                }
+            }
+        }
+        "date" => {
+            let raw = squash_ws(v, 200);
+            o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
+                Some(d) if d.is_valid() => Some(d.to_rfc3339()),
+                _ if raw.is_empty() => None,
+                _ => Some(raw),
+            };
+        }
+        name @ ("from" | "to" | "cc") => {
+            let mut raw = String::with_capacity(v.len() + 1);
+            raw.push_str(v);
+            raw.push('\n');
+            let mut st = mail_parser::parsers::MessageStream::new(raw.as_bytes());
+            let hv = st.parse_address();
+            let Some(list) = hv.as_address() else { return };
+            if name == "from" {
+                if let Some(addr) = list.first() {
+                    o.from = match (addr.name(), addr.address()) {
+                        (Some(n), Some(a)) if !n.trim().is_empty() => {
+                            Some(format!("{} <{}>", squash_ws(n, 200), a.trim()))
+                        }
+                        (_, Some(a)) => Some(a.trim().to_string()),
+                        (Some(n), None) => Some(squash_ws(n, 200)),
+                        _ => None,
+                    };
+                }
+            } else {
+                for a in list.iter() {
+                    if let Some(addr) = a.address().and_then(normalize_address) {
+                        if o.to.len() < 50 && !o.to.contains(&addr) {
+                            o.to.push(addr);
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 const WANTED: &[&str] = &["message-id", "subject", "from", "to", "cc", "date", "in-reply-to"];
@@ -312,7 +376,7 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         let mut h = from_header_block(block.as_bytes());
         if h.message_id.is_none() {
             // mail-parser may reject odd ids: take the raw value
-            let raw = s.splitn(2, ':').nth(1).unwrap_or("");
+            let raw = s.split_once(':').map(|x| x.1).unwrap_or("");
             let raw = if raw.trim().is_empty() {
                 all.get(i + 1).map(|l| unquote(l).0).unwrap_or("")
             } else {
@@ -411,7 +475,7 @@ mod tests {
     #[test]
     fn quoted_block_in_text() {
         let t = "Sorry.\n\n--- original message ---\n> Received: from x\n>     by y; Thu, 1 Jan 2015 00:00:00 +0000\n> Message-ID: <orig@example.com>\n> From: Me <me@example.com>\n> To: You@Example.NET\n> Subject: =?utf-8?q?h=C3=A9llo?=\n> Date: Thu, 01 Jan 2015 00:00:00 +0000\n>\n> body\n";
-        let q = find_quoted(t, Some("own@x"), 1000).unwrap();
+        let q = find_quoted(t, Some("own@x"), 1000).expect("quoted headers");
         assert_eq!(q.headers.message_id.as_deref(), Some("orig@example.com"));
         assert_eq!(q.headers.subject.as_deref(), Some("héllo"));
         assert_eq!(q.headers.to, vec!["You@example.net".to_string()]);
@@ -422,7 +486,7 @@ mod tests {
     #[test]
     fn own_id_skipped() {
         let t = "Message-ID: <own@x>\n\nMessage-Id: <b@c>\n";
-        let q = find_quoted(t, Some("own@x"), 1000).unwrap();
+        let q = find_quoted(t, Some("own@x"), 1000).expect("quoted headers");
         assert_eq!(q.headers.message_id.as_deref(), Some("b@c"));
     }
 }

@@ -17,13 +17,32 @@ pub mod text;
 
 use std::fmt;
 
-use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{HeaderName, Message, MessageParser, MimeHeaders, PartType};
 use serde::{Deserialize, Serialize};
 
 use self::headers::{bare_message_id, OrigHeaders};
-use self::text::{Cat, Hits};
+use self::text::{Cat, Hits, WEAK_FAIL};
 
 pub use self::prefilter::{headers_suggest_bounce, PREFILTER_HEADERS};
+
+/// The mail-parser configuration used everywhere: structured parsing only of
+/// the fields the engine reads through mail-parser (MIME headers, From, To,
+/// Cc, Subject, Message-ID).  Everything else (Received above all, whose
+/// structured parsing is expensive) is only skipped over; its raw value stays
+/// available through `headers_raw`.
+pub(crate) fn parser() -> &'static MessageParser {
+    static P: std::sync::OnceLock<MessageParser> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        MessageParser::new()
+            .with_mime_headers()
+            .header_address(HeaderName::From)
+            .header_address(HeaderName::To)
+            .header_address(HeaderName::Cc)
+            .header_text(HeaderName::Subject)
+            .header_id(HeaderName::MessageId)
+            .default_header_ignore()
+    })
+}
 
 /// Messages larger than this are analysed on their first `MAX_INPUT` bytes.
 pub const MAX_INPUT: usize = 4 * 1024 * 1024;
@@ -288,8 +307,13 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
         t.report_type = ct.attribute("report-type").unwrap_or("").trim().to_ascii_lowercase();
     }
     for (name, value) in m.headers_raw().take(500) {
-        let n = name.to_ascii_lowercase();
-        match n.as_str() {
+        // lower-case the name in a stack buffer (no allocation per header)
+        let mut buf = [0u8; 32];
+        let Some(nb) = buf.get_mut(..name.len()) else { continue };
+        nb.copy_from_slice(name.as_bytes());
+        nb.make_ascii_lowercase();
+        let n = std::str::from_utf8(nb).unwrap_or("");
+        match n {
             "from" => t.from_present = true,
             "return-path" => {
                 if t.return_path.is_none() {
@@ -337,7 +361,7 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
                 }
             }
             _ => {
-                if CHALLENGE_HEADERS.contains(&n.as_str()) {
+                if CHALLENGE_HEADERS.contains(&n) {
                     t.challenge_header = true;
                 }
             }
@@ -350,6 +374,9 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
 #[derive(Default)]
 struct Parts {
     dsns: Vec<dsn::Dsn>,
+    /// How many of `dsns` came from a delivery-status MIME part (not from
+    /// DSN-looking lines in a text part).
+    mime_dsns: usize,
     arf: bool,
     arf_rcpts: Vec<String>,
     mdn: bool,
@@ -360,8 +387,62 @@ struct Parts {
     has_text_part: bool,
     /// Text of binary message/* parts that failed to parse (scanned for quoted headers).
     extra_text: String,
+    /// Sources of more `extra_text` in the top-level message, converted only
+    /// when needed (when no attached part gave the original's Message-ID).
+    extra_deferred: Vec<Extra>,
     /// Header names of attached messages (lowercase).
     nested_headers: Vec<String>,
+}
+
+/// A deferred piece of `Parts::extra_text` (part index in the top-level message, byte cap).
+#[derive(Clone, Copy)]
+enum Extra {
+    Body(usize, usize),
+    NestedRaw(usize, usize),
+}
+
+fn add_extra(p: &mut Parts, depth: usize, e: Extra, m: &Message<'_>, data: &[u8]) {
+    if depth == 0 {
+        p.extra_deferred.push(e);
+    } else {
+        extra_piece(m, data, e, &mut p.extra_text);
+    }
+}
+
+fn extra_piece(m: &Message<'_>, data: &[u8], e: Extra, out: &mut String) {
+    match e {
+        Extra::Body(i, cap) => {
+            if let Some(b) = m.parts.get(i).and_then(|part| part_bytes(&part.body)) {
+                push_capped(out, &String::from_utf8_lossy(&b[..b.len().min(cap)]), MAX_TEXT);
+            }
+        }
+        Extra::NestedRaw(i, cap) => {
+            if let Some(part) = m.parts.get(i) {
+                let raw_part: &[u8] = match &part.body {
+                    PartType::Message(nested) if part.encoding != mail_parser::Encoding::None => {
+                        nested.raw_message.as_ref()
+                    }
+                    _ => {
+                        data.get(part.offset_body as usize..part.offset_end as usize).unwrap_or(&[])
+                    }
+                };
+                push_capped(
+                    out,
+                    &String::from_utf8_lossy(&raw_part[..raw_part.len().min(cap)]),
+                    MAX_TEXT,
+                );
+            }
+        }
+    }
+}
+
+/// The full extra text: eager pieces (from re-split broken multiparts) and the deferred ones.
+fn extra_text_of(p: &Parts, m: &Message<'_>, data: &[u8]) -> String {
+    let mut out = p.extra_text.clone();
+    for e in &p.extra_deferred {
+        extra_piece(m, data, *e, &mut out);
+    }
+    out
 }
 
 fn part_bytes<'a>(body: &'a PartType<'_>) -> Option<&'a [u8]> {
@@ -445,7 +526,7 @@ fn resplit_broken_multipart(body: &str, p: &mut Parts, depth: usize) {
             p.has_text_part = true;
             continue;
         }
-        match MessageParser::default().parse(piece.as_bytes()) {
+        match parser().parse(piece.as_bytes()) {
             Some(sub) => collect_parts_into(&sub, piece.as_bytes(), p, depth + 1),
             None => push_capped(&mut p.text, piece, MAX_TEXT),
         }
@@ -453,7 +534,7 @@ fn resplit_broken_multipart(body: &str, p: &mut Parts, depth: usize) {
 }
 
 fn collect_parts_into(m: &Message<'_>, data: &[u8], p: &mut Parts, depth: usize) {
-    for part in m.parts.iter().take(500) {
+    for (pi, part) in m.parts.iter().enumerate().take(500) {
         if matches!(part.body, PartType::Multipart(_)) {
             continue;
         }
@@ -497,8 +578,9 @@ fn collect_parts_into(m: &Message<'_>, data: &[u8], p: &mut Parts, depth: usize)
                 if let Some(b) = part_bytes(&part.body) {
                     let s = String::from_utf8_lossy(&b[..b.len().min(256 * 1024)]);
                     p.dsns.push(dsn::parse(&s));
+                    p.mime_dsns += 1;
                     // broken MIME can leave the original's headers inside this part
-                    push_capped(&mut p.extra_text, &s, MAX_TEXT);
+                    add_extra(p, depth, Extra::Body(pi, 256 * 1024), m, data);
                 }
             }
             ("message", "feedback-report") => {
@@ -536,11 +618,7 @@ fn collect_parts_into(m: &Message<'_>, data: &[u8], p: &mut Parts, depth: usize)
                         if h2.message_id.is_some() {
                             h = h2;
                         } else {
-                            push_capped(
-                                &mut p.extra_text,
-                                &String::from_utf8_lossy(raw_part),
-                                MAX_TEXT,
-                            );
+                            add_extra(p, depth, Extra::NestedRaw(pi, 256 * 1024), m, data);
                         }
                     }
                     p.nested_headers.extend(
@@ -554,11 +632,7 @@ fn collect_parts_into(m: &Message<'_>, data: &[u8], p: &mut Parts, depth: usize)
                             headers::from_header_block(&b[..b.len().min(256 * 1024)]),
                             "the attached original message (message/rfc822, unparsed)",
                         ));
-                        push_capped(
-                            &mut p.extra_text,
-                            &String::from_utf8_lossy(&b[..b.len().min(128 * 1024)]),
-                            MAX_TEXT,
-                        );
+                        add_extra(p, depth, Extra::Body(pi, 128 * 1024), m, data);
                     }
                 }
             },
@@ -572,7 +646,7 @@ fn collect_parts_into(m: &Message<'_>, data: &[u8], p: &mut Parts, depth: usize)
                     let b = &b[..b.len().min(256 * 1024)];
                     p.originals
                         .push((headers::from_header_block(b), "the attached original headers"));
-                    push_capped(&mut p.extra_text, &String::from_utf8_lossy(b), MAX_TEXT);
+                    add_extra(p, depth, Extra::Body(pi, 256 * 1024), m, data);
                 }
             }
             ("text", "html") => {
@@ -738,6 +812,11 @@ const GATEWAY_NAMES: &[&str] = &[
 
 struct Sig {
     daemon: bool,
+    /// From is a mail-system account by its address (MAILER-DAEMON, postmaster ...) or empty,
+    /// not only by its display name.
+    daemon_addr: bool,
+    /// From is MAILER-DAEMON-like (never a person, unlike postmaster@).
+    mailer_daemon: bool,
     list_robot: bool,
     null_rp: bool,
     auto_generated: bool,
@@ -761,7 +840,7 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         || local.starts_with("mail.delivery")
         || local.starts_with("mdaemon");
     let name = t.from_display.as_str();
-    let daemon_name = DAEMON_NAMES.iter().any(|d| name.contains(d));
+    let daemon_name = !name.is_empty() && DAEMON_NAMES.iter().any(|d| has_sub(name, d));
     let rp = t.return_path.as_deref().unwrap_or("x").trim().to_ascii_lowercase();
     let rp_inner = rp.trim_start_matches('<').trim_end_matches('>').trim().to_string();
     let null_rp = t.return_path.is_some()
@@ -772,7 +851,7 @@ fn sender_signals(t: &TopHeaders) -> Sig {
             || rp_inner == "mdaemon");
     let asub = t.auto_submitted.as_deref().unwrap_or("no");
     let auto = !asub.is_empty() && !asub.starts_with("no");
-    let gateway = GATEWAY_NAMES.iter().any(|g| name.contains(g) || local.contains(g));
+    let gateway = GATEWAY_NAMES.iter().any(|g| has_sub(name, g) || has_sub(&local, g));
     // "From: <>" (null sender in the From field) is used by some gateways.
     let null_from = t.from_present && t.from_addr.as_deref().is_none_or(|a| a.trim().is_empty());
     let list_robot = LIST_ROBOT_LOCALS.contains(&local.as_str())
@@ -781,14 +860,117 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         || local.ends_with("-request")
         || local.starts_with("owner-")
         || local.ends_with("-bounces");
+    // "Chris Novak (Example.org postmaster)" <postmaster@...> is a person
+    // writing from the postmaster account, not the mail system.
+    let person = person_display(name);
+    let daemon_local = daemon_local && !person;
+    let daemon_name = daemon_name && !person;
+    let mailer_daemon = local.starts_with("mailer")
+        || local.starts_with("mail-daemon")
+        || local.starts_with("maildaemon")
+        || local.starts_with("mail-delivery")
+        || local.starts_with("maildelivery")
+        || null_from;
     Sig {
         daemon: daemon_local || daemon_name || null_from,
+        daemon_addr: daemon_local || null_from,
+        mailer_daemon,
         list_robot,
         null_rp,
         auto_generated: auto && !asub.starts_with("auto-replied"),
         auto_replied: asub.starts_with("auto-replied"),
         gateway,
     }
+}
+
+/// Substring test for short haystacks (display names, local parts): no
+/// searcher set-up, first-byte filter.
+fn has_sub(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&f) = n.first() else { return true };
+    h.len() >= n.len() && (0..=h.len() - n.len()).any(|i| h[i] == f && &h[i..i + n.len()] == n)
+}
+
+/// Words that mark a display name as a role or a machine, not a person.
+const SYSTEM_WORDS: &[&str] = &[
+    "mail",
+    "e-mail",
+    "email",
+    "mailer",
+    "daemon",
+    "postmaster",
+    "system",
+    "systems",
+    "admin",
+    "administrator",
+    "delivery",
+    "server",
+    "service",
+    "services",
+    "notification",
+    "notifications",
+    "notice",
+    "support",
+    "team",
+    "filter",
+    "firewall",
+    "gateway",
+    "security",
+    "router",
+    "robot",
+    "bot",
+    "noreply",
+    "no-reply",
+    "do-not-reply",
+    "automated",
+    "auto",
+    "subsystem",
+    "agent",
+    "transport",
+    "exchange",
+    "outlook",
+    "microsoft",
+    "office",
+    "internet",
+    "network",
+    "messaging",
+    "scanner",
+    "interscan",
+    "quarantine",
+    "abuse",
+    "hostmaster",
+    "webmaster",
+    "mx",
+    "smtp",
+];
+
+/// Does the From display name look like a person's name ("Chris Novak",
+/// "Chris (Example.org postmaster)")?  Parenthesised comments are ignored.
+fn person_display(name: &str) -> bool {
+    let mut outside = String::with_capacity(name.len());
+    let mut depth = 0u32;
+    for ch in name.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            _ if depth == 0 => outside.push(ch),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = outside
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '"' || c == '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty()
+        && words.len() <= 5
+        && words.iter().all(|w| {
+            w.chars().all(|c| c.is_alphabetic() || c == '-' || c == '.')
+                && !w.contains('@')
+                && !w.contains('.')
+                || w.len() <= 2 && w.ends_with('.')
+        })
+        && words.iter().all(|w| !SYSTEM_WORDS.contains(w))
+        && !DAEMON_NAMES.iter().chain(GATEWAY_NAMES).any(|d| has_sub(&outside, d))
 }
 
 fn dsn_kind(dsns: &[dsn::Dsn]) -> Option<(Kind, &'static str)> {
@@ -855,7 +1037,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         a.warnings.push("message uses bare CR line endings; normalised".into());
     }
     let data: &[u8] = normalized.as_deref().unwrap_or(raw);
-    let msg = match MessageParser::default().parse(data) {
+    let msg = match parser().parse(data) {
         Some(m) => m,
         None => {
             a.warnings.push("no message header found".into());
@@ -885,9 +1067,21 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     let prose_end = prose_region_end(prose_src);
     let prose = text::truncate_str(prose_src, prose_end);
     let scan_src = text::truncate_str(prose, MAX_PHRASE_SCAN);
-    let lower = scan_src.to_lowercase();
+    // A delivery-status MIME part with per-recipient actions settles the
+    // kind (unless this is a read receipt or a feedback report): then the
+    // prose is scanned only if a status or diagnostic is still missing.
+    let settled = parts.mime_dsns > 0
+        && !parts.mdn
+        && !parts.arf
+        && top.report_type != "disposition-notification"
+        && top.report_type != "feedback-report"
+        && dsn_kind(&parts.dsns).is_some();
+    let mut lower = String::new();
     let mut body_hits = Hits::default();
-    text::scan_phrases(&lower, &mut body_hits);
+    if !settled {
+        lower = scan_src.to_lowercase();
+        text::scan_phrases(&lower, &mut body_hits);
+    }
     let reply_subject = is_reply_or_forward(&subj_lower);
 
     // ---- SES JSON notifications ----
@@ -921,7 +1115,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             if have_id {
                 None
             } else {
-                headers::find_quoted(&parts.extra_text, own, MAX_QUOTE_LINES)
+                headers::find_quoted(&extra_text_of(&parts, &msg, data), own, MAX_QUOTE_LINES)
             }
         })
         .or_else(|| {
@@ -950,8 +1144,13 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     // ---- kind ----
     let dk = dsn_kind(&parts.dsns);
     let has_orig = orig_sources.iter().any(|(h, _)| !h.is_empty());
-    let prose_status = text::find_enhanced_status(text::truncate_str(prose, 32 * 1024));
-    let smtp_reply = text::find_smtp_reply(text::truncate_str(&lower, 32 * 1024));
+    let mut prose_status = if settled {
+        None
+    } else {
+        text::find_enhanced_status(text::truncate_str(prose, 32 * 1024))
+    };
+    let mut smtp_reply =
+        if settled { None } else { text::find_smtp_reply(text::truncate_str(&lower, 32 * 1024)) };
     let body_fail = body_hits.has(Cat::Failure);
     let body_reason = body_hits.has(Cat::Reason);
     let subj_bounce = !reply_subject
@@ -993,6 +1192,28 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             .contains(&local)
         });
     let bouncey = sig.daemon || sig.null_rp || sig.auto_generated || top.x_failed_present;
+    // Structure a person's reply never has.
+    let mime_structure = top.ct_sub == "report"
+        || !top.report_type.is_empty()
+        || parts.mime_dsns > 0
+        || top.x_failed_present
+        || !parts.originals.is_empty()
+        || parts.arf
+        || ses.is_some();
+    let conversation_reply =
+        reply_subject && (top.in_reply_to.is_some() || top.references_last.is_some());
+    // MTA wording ("could not be delivered to the following recipients") at
+    // the start of the text, not somewhere in a conversation.
+    let opening_mta = body_hits.mta_pos.is_some_and(|p| (p as usize) < OPENING_BYTES);
+    let code_rcpt_cell: std::cell::OnceCell<bool> = std::cell::OnceCell::new();
+    let code_rcpt = || *code_rcpt_cell.get_or_init(|| code_near_address(prose, &top));
+    let human_reply = conversation_reply
+        && !mime_structure
+        && !sig.null_rp
+        && !sig.mailer_daemon
+        && !ar_header
+        && !top.challenge_header
+        && !code_rcpt();
 
     let mut ev: Vec<String> = Vec::new();
     let describe_sender = |ev: &mut Vec<String>| {
@@ -1019,9 +1240,9 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             || lower.contains("gave up")
             || lower.contains("has been returned")
             || lower.contains("could not be delivered");
-        if subj_hits.has(Cat::Delay) && !st5 && !subj_lower.contains("fail") {
-            Kind::DeliveryDelay
-        } else if delay_strong && !st5 && !permanent && !subj_hits.has(Cat::Failure) {
+        let delay_subject = subj_hits.has(Cat::Delay) && !subj_lower.contains("fail");
+        let delay_body = delay_strong && !permanent && !subj_hits.has(Cat::Failure);
+        if !st5 && (delay_subject || delay_body) {
             Kind::DeliveryDelay
         } else if (subj_hits.has(Cat::Success) || body_hits.has(Cat::Success))
             && !body_fail
@@ -1043,6 +1264,9 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             "abuse/feedback report (RFC 5965 multipart/report; report-type=feedback-report)".into(),
         );
         kind = Kind::FeedbackReport;
+    } else if human_reply {
+        ev.push("a reply in a conversation (\"Re:\" subject with In-Reply-To/References) without any delivery-report structure: written by a person".into());
+        kind = Kind::NotBounce;
     } else if let Some((k, act)) = dk {
         ev.push(format!("standard delivery status report (RFC 3464): recipient action {}", act));
         kind = k;
@@ -1097,13 +1321,23 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         ));
         describe_sender(&mut ev);
         kind = Kind::VirusNotice;
-    } else if (sig.daemon
+    } else if (sig.daemon_addr
         && (subj_bounce || has_code || has_orig || (body_fail_strong && body_reason)))
-        || ((sig.null_rp || sig.auto_generated || sig.gateway)
+        || (sig.daemon
+            && !sig.daemon_addr
+            && ((subj_bounce && (opening_mta || has_orig || code_rcpt()))
+                || (has_orig && (body_fail || has_code))
+                || code_rcpt()
+                || (opening_mta && body_reason)))
+        || (sig.null_rp
             && (subj_bounce
-                || (body_fail && (has_orig || has_code || body_reason))
+                || (body_fail && (has_orig || has_code))
+                || (opening_mta && body_reason)
                 || (has_orig && has_code)))
-        || (subj_bounce && !top.list && body_fail_strong && (has_orig || has_code))
+        || ((sig.auto_generated || sig.gateway)
+            && (((subj_bounce || body_fail) && (has_orig || code_rcpt()))
+                || (has_orig && has_code)))
+        || (subj_bounce && !top.list && body_fail_strong && (has_orig || code_rcpt()))
         || (sig.list_robot
             && !reply_subject
             && (subj_bounce
@@ -1195,11 +1429,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         .or_else(|| prose_subject(prose));
     }
     if o.message_id.is_none() {
-        let last_resort = if kind == Kind::AutoReply || kind == Kind::ChallengeResponse {
-            top.in_reply_to.clone().or(top.references_last.clone())
-        } else {
-            top.in_reply_to.clone().or(top.references_last.clone())
-        };
+        let last_resort = top.in_reply_to.clone().or(top.references_last.clone());
         if let Some(id) = last_resort.filter(|id| Some(id.as_str()) != own) {
             o.message_id = Some(id);
             id_source = Some(
@@ -1305,6 +1535,12 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             a.diagnostic = s.diagnostic.clone();
         }
     }
+    if settled && (a.status.is_none() || a.diagnostic.is_none()) {
+        // skipped above; needed now
+        lower = scan_src.to_lowercase();
+        prose_status = text::find_enhanced_status(text::truncate_str(prose, 32 * 1024));
+        smtp_reply = text::find_smtp_reply(text::truncate_str(&lower, 32 * 1024));
+    }
     if a.status.is_none()
         && matches!(
             kind,
@@ -1327,40 +1563,6 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     a.evidence = ev;
     a
 }
-
-/// Failure phrases too common in ordinary mail to count alone.
-const WEAK_FAIL: &[&str] = &[
-    "bounce",
-    "bounced",
-    "blocked",
-    "your email",
-    "your message to",
-    "your message was",
-    "said:",
-    "host said",
-    "delivery status",
-    "following recipient",
-    "following recipients",
-    "message delivery",
-    "not delivered",
-    "delivery notification",
-    "mail delivery system",
-    "mail delivery subsystem",
-    "konnte nicht",
-    "fehlgeschlagen",
-    "エラー",
-    "devuelto",
-    "возвращено",
-    "smtp error",
-    "delivery problem",
-    "not member",
-    "non-member",
-    "nonmember",
-    "not a member",
-    "was rejected",
-    "has been rejected",
-    "delivery error",
-];
 
 const WEAK_CHALLENGE: &[&str] = &[
     "whitelist",
@@ -1386,6 +1588,61 @@ fn challenge_strong(h: &Hits, lower: &str) -> bool {
         Some(_) => true,
         None => false,
     }
+}
+
+/// Bytes at the start of the bounce's text where MTA wording counts as such.
+const OPENING_BYTES: usize = 1500;
+
+/// Is the line a quotation of someone else's mail ("> ..."), as opposed to an
+/// SMTP transcript line (">>> RCPT TO:")?
+fn quoted_line(line: &str) -> bool {
+    let t = line.trim_start_matches([' ', '\t']);
+    let b = t.as_bytes();
+    (b.first() == Some(&b'>') && b.get(1) != Some(&b'>'))
+        || b.starts_with(b"> >")
+        || b.first() == Some(&b'|')
+}
+
+/// An SMTP reply code or enhanced status code tied to a recipient address:
+/// on the same line as an address, within three lines after it ("<a@b>: host
+/// mx said: 550 5.1.1 ...", qmail's "<a@b>:\n...\nRemote host said: 550 ...")
+/// or followed by the address within eight lines ("550 no such user" ...
+/// "RCPT TO: a@b").  Quoted lines ("> ...") do not count.
+fn code_near_address(prose: &str, top: &TopHeaders) -> bool {
+    let mut last_addr: Option<usize> = None;
+    let mut last_code: Option<usize> = None;
+    let mut low = String::new();
+    for (i, line) in text::lines(prose).take(MAX_PROSE_LINES).enumerate() {
+        if quoted_line(line) {
+            continue;
+        }
+        let t = line.trim();
+        if t.is_empty() || header_like(t) {
+            continue;
+        }
+        if t.contains('@') {
+            let own = top.from_addr.as_deref().unwrap_or("\u{0}");
+            if text::find_addresses(t, 3).iter().any(|a| !a.eq_ignore_ascii_case(own)) {
+                if last_code.is_some_and(|c| i - c <= 8) {
+                    return true;
+                }
+                last_addr = Some(i);
+            }
+        }
+        if !t.bytes().any(|b| b == b'4' || b == b'5') {
+            continue;
+        }
+        low.clear();
+        low.push_str(t);
+        low.make_ascii_lowercase();
+        if text::find_enhanced_status(&low).is_some() || text::find_smtp_reply(&low).is_some() {
+            if last_addr.is_some_and(|a| i - a <= 3) {
+                return true;
+            }
+            last_code = Some(i);
+        }
+    }
+    false
 }
 
 /// End of the bounce's own prose: the first line that starts a quoted header
@@ -1420,10 +1677,7 @@ fn prose_recipients(prose: &str, top: &TopHeaders) -> Vec<String> {
     let own_from = top.from_addr.clone().unwrap_or_default();
     let skip = |a: &str| -> bool {
         let l = a.to_ascii_lowercase();
-        l == own_from
-            || top.to_addrs.iter().any(|t| *t == l)
-            || l.starts_with("mailer-daemon@")
-            || l.starts_with("postmaster@") && false
+        l == own_from || top.to_addrs.contains(&l) || l.starts_with("mailer-daemon@")
     };
     for line in text::lines(prose).take(MAX_PROSE_LINES) {
         if !line.contains('@') {

@@ -4,8 +4,6 @@
 //! before looking at the body, so every message `analyze` reports as anything
 //! but `not_bounce` passes this filter.
 
-use mail_parser::MessageParser;
-
 /// Header fields read by [`headers_suggest_bounce`] (fetch only these).
 pub const PREFILTER_HEADERS: &[&str] = &[
     "From",
@@ -39,7 +37,7 @@ pub fn headers_suggest_bounce(raw_headers: &[u8]) -> bool {
     let normalized = super::normalize_line_endings(raw);
     let data: &[u8] = normalized.as_deref().unwrap_or(raw);
     // mail-parser 0.11 can panic on some malformed input; treat as "maybe".
-    std::panic::catch_unwind(|| match MessageParser::default().parse_headers(data) {
+    std::panic::catch_unwind(|| match super::parser().parse_headers(data) {
         Some(m) => super::header_gate_of(&m),
         None => true,
     })

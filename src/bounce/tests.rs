@@ -141,7 +141,7 @@ fn charset_iso_2022_jp_and_latin1() {
 #[test]
 fn kind_names() {
     for k in Kind::ALL {
-        let j = serde_json::to_string(&k).unwrap();
+        let j = serde_json::to_string(&k).expect("json");
         assert_eq!(j, format!("\"{}\"", kind_name(&k)));
         assert_eq!(k.to_string(), kind_name(&k));
     }

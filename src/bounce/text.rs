@@ -144,6 +144,9 @@ pub const NCAT: usize = 9;
 pub struct Hits {
     pub first: [Option<&'static str>; NCAT],
     pub count: [u16; NCAT],
+    /// Byte offset of the first failure phrase typical of MTA-written
+    /// bounce text (not one of [`WEAK_FAIL`] / [`GENERIC_FAIL`]).
+    pub mta_pos: Option<u32>,
 }
 
 impl Hits {
@@ -559,8 +562,71 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Separator, "原始邮件"),
 ];
 
+/// Failure phrases too common in ordinary mail to count alone.
+pub const WEAK_FAIL: &[&str] = &[
+    "bounce",
+    "bounced",
+    "blocked",
+    "your email",
+    "your message to",
+    "your message was",
+    "said:",
+    "host said",
+    "delivery status",
+    "following recipient",
+    "following recipients",
+    "message delivery",
+    "not delivered",
+    "delivery notification",
+    "mail delivery system",
+    "mail delivery subsystem",
+    "konnte nicht",
+    "fehlgeschlagen",
+    "エラー",
+    "devuelto",
+    "возвращено",
+    "smtp error",
+    "delivery problem",
+    "not member",
+    "non-member",
+    "nonmember",
+    "not a member",
+    "was rejected",
+    "has been rejected",
+    "delivery error",
+];
+
+/// Failure phrases that name a problem in general (monitoring alerts, ticket
+/// comments, status pages) rather than report one message's failed delivery.
+pub const GENERIC_FAIL: &[&str] = &[
+    "delivery failure",
+    "delivery failed",
+    "mail delivery failed",
+    "delivery has failed",
+    "fatal error",
+    "delivery errors",
+    "failure notice",
+    "giving up",
+    "mail system error",
+    "server rejected",
+    "message rejected",
+    "non-delivery",
+    "non delivery",
+    "undeliverable",
+    "undelivered",
+    "returned mail",
+    "mail not delivered",
+    "message not delivered",
+    "delivery status notification",
+    "remote server said",
+    "permanent failure",
+    "permanent error",
+];
+
 struct PhraseTable {
     by_first: Vec<Vec<u16>>,
+    /// Per phrase: counts as MTA-typical failure wording.
+    mta: Vec<bool>,
 }
 
 fn table() -> &'static PhraseTable {
@@ -574,7 +640,11 @@ fn table() -> &'static PhraseTable {
                 }
             }
         }
-        PhraseTable { by_first }
+        let mta = PHRASES
+            .iter()
+            .map(|(c, p)| *c == Cat::Failure && !WEAK_FAIL.contains(p) && !GENERIC_FAIL.contains(p))
+            .collect();
+        PhraseTable { by_first, mta }
     })
 }
 
@@ -610,6 +680,9 @@ pub fn scan_phrases(lower: &str, hits: &mut Hits) {
                     && rest.get(..pb.len()).is_some_and(|x| x.iter().zip(pb).all(|(a, b)| a == b))
                 {
                     let ci = *cat as usize;
+                    if hits.mta_pos.is_none() && t.mta.get(pi as usize).copied().unwrap_or(false) {
+                        hits.mta_pos = Some(i as u32);
+                    }
                     if let Some(cnt) = hits.count.get_mut(ci) {
                         if *cnt == 0 {
                             hits.first[ci] = Some(p);

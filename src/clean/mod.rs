@@ -31,7 +31,7 @@ pub enum CleanError {
     NoTrash,
     NotFromScan(Vec<Uid>),
     Store(StoreError),
-    Cancelled { done: CleanOutcome },
+    Cancelled { done: Box<CleanOutcome> },
 }
 
 impl std::fmt::Display for CleanError {
@@ -139,7 +139,7 @@ pub fn execute_in_steps(
     progress(0, total);
     for chunk in plan.uids.chunks(step.max(1)) {
         if cancel.load(Ordering::Relaxed) {
-            return Err(CleanError::Cancelled { done: out });
+            return Err(CleanError::Cancelled { done: Box::new(out) });
         }
         let r = store.move_messages(&plan.mailbox, plan.uidvalidity, chunk, &plan.trash)?;
         out.method = Some(

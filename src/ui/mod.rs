@@ -588,7 +588,7 @@ impl NeverSentApp {
                             ),
                             error: false,
                         });
-                        self.last_clean = Some((plan, done));
+                        self.last_clean = Some((plan, *done));
                     }
                     (Err(e), _) => {
                         self.notice = Some(Notice {
