@@ -10,6 +10,7 @@
 
 use super::text::{find_enhanced_status, lines, normalize_address, squash_ws};
 use super::RecipientStatus;
+use std::borrow::Cow;
 
 /// Per-message fields of a DSN.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,10 +76,11 @@ fn address_value(v: &str) -> Option<String> {
     })
 }
 
-/// Iterate unfolded header fields of a block (stops at nothing; blank lines are
-/// reported as `None`).
-fn unfolded(text: &str) -> Vec<Option<(String, String)>> {
-    let mut out: Vec<Option<(String, String)>> = Vec::new();
+/// Unfolded header fields of a block (stops at nothing; blank lines are
+/// reported as `None`).  Names keep their case; values borrow from `text`
+/// unless a continuation line was appended.
+fn unfolded(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
+    let mut out: Vec<Option<(&str, Cow<'_, str>)>> = Vec::new();
     for line in lines(text) {
         if line.trim().is_empty() {
             out.push(None);
@@ -88,6 +90,7 @@ fn unfolded(text: &str) -> Vec<Option<(String, String)>> {
         if first == b' ' || first == b'\t' {
             if let Some(Some((_, v))) = out.last_mut() {
                 if v.len() < MAX_FIELD * 4 {
+                    let v = v.to_mut();
                     v.push(' ');
                     v.push_str(line.trim());
                 }
@@ -100,13 +103,13 @@ fn unfolded(text: &str) -> Vec<Option<(String, String)>> {
                 && name.len() < 80
                 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             {
-                let value = line.get(colon + 1..).unwrap_or("").trim().to_string();
-                out.push(Some((name.to_ascii_lowercase(), value)));
+                let value = line.get(colon + 1..).unwrap_or("").trim();
+                out.push(Some((name, Cow::Borrowed(value))));
                 continue;
             }
         }
         // junk line: treat like a separator-less continuation of nothing
-        out.push(Some((String::new(), line.trim().to_string())));
+        out.push(Some(("", Cow::Borrowed(line.trim()))));
     }
     out
 }
@@ -144,8 +147,14 @@ pub fn parse(text: &str) -> Dsn {
             }
             Some(nv) => nv,
         };
+        // lower-case the name in a stack buffer (names are < 80 bytes)
+        let mut buf = [0u8; 80];
+        let Some(nb) = buf.get_mut(..name.len()) else { continue };
+        nb.copy_from_slice(name.as_bytes());
+        nb.make_ascii_lowercase();
+        let name = std::str::from_utf8(nb).unwrap_or("");
         let value = squash_ws(&value, MAX_FIELD);
-        match name.as_str() {
+        match name {
             "reporting-mta" if dsn.message.reporting_mta.is_none() => {
                 dsn.message.reporting_mta = Some(strip_comments(strip_type(&value)));
             }
@@ -216,6 +225,13 @@ pub fn looks_like_dsn(text: &str) -> bool {
     let mut has_action_or_status = false;
     for line in lines(text).take(400) {
         let l = line.trim_start();
+        // all four field names start with f, o, a or s
+        if !matches!(
+            l.as_bytes().first(),
+            Some(b'f' | b'F' | b'o' | b'O' | b'a' | b'A' | b's' | b'S')
+        ) {
+            continue;
+        }
         if super::text::starts_with_ci(l, "final-recipient:")
             || super::text::starts_with_ci(l, "original-recipient:")
         {

@@ -95,6 +95,23 @@ fn first_address_display(m: &Message<'_>) -> Option<String> {
     }
 }
 
+/// `Message::headers_raw` restricted to the fields whose name passes `want`:
+/// the same pairs in the same order (fields whose value is not UTF-8 are
+/// skipped, as there), but only the wanted values are validated.
+pub(crate) fn raw_headers_named<'a>(
+    m: &'a Message<'_>,
+    want: fn(&str) -> bool,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    m.parts.first().into_iter().flat_map(|p| p.headers.iter()).filter_map(move |h| {
+        let name = h.name.as_str();
+        if !want(name) {
+            return None;
+        }
+        let v = m.raw_message.get(h.offset_start as usize..h.offset_end as usize)?;
+        Some((name, std::str::from_utf8(v).ok()?))
+    })
+}
+
 /// Extract what we need from a (nested or header-only) parsed message.
 pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     let mut o = OrigHeaders {
@@ -105,7 +122,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     // Raw 8-bit UTF-8 subjects (no encoded words) are used as they are;
     // mail-parser may mis-decode them.
     let raw_subject =
-        m.headers_raw().find(|(n, _)| n.eq_ignore_ascii_case("subject")).map(|(_, v)| v);
+        raw_headers_named(m, |n| n.eq_ignore_ascii_case("subject")).next().map(|(_, v)| v);
     let subj = match raw_subject {
         Some(r) if !r.is_ascii() && !r.contains("=?") => Some(r),
         _ => m.subject(),
@@ -123,7 +140,10 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
             }
         }
     }
-    for (name, value) in m.headers_raw() {
+    let wanted = |n: &str| {
+        ["received", "date", "message-id", "in-reply-to"].iter().any(|w| n.eq_ignore_ascii_case(w))
+    };
+    for (name, value) in raw_headers_named(m, wanted) {
         if name.eq_ignore_ascii_case("received") {
             if o.received.len() < MAX_RECEIVED {
                 o.received.push(squash_ws(value, 2000));
@@ -152,7 +172,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
 /// subject is RFC 2047 decoded by mail-parser only when it holds an encoded word.
 pub fn from_header_block(block: &[u8]) -> OrigHeaders {
     let block = skip_leading_blank(block);
-    let text = String::from_utf8_lossy(block);
+    let text = super::text::lossy(block);
     let mut o = OrigHeaders::default();
     // (field index in WANTED or usize::MAX for Received, unfolded value)
     let mut cur: Option<(usize, String)> = None;
@@ -349,10 +369,19 @@ pub struct QuotedBlock {
 /// Look for quoted header lines of the original message in the text.
 /// `skip_id` is the bounce's own Message-ID (never reported).
 pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Option<QuotedBlock> {
+    // Cheap first pass without collecting the lines: most texts hold no
+    // anchor line at all.  Lines before the first anchor are skipped by the
+    // main loop anyway (no fallback can exist before an anchor).
+    let first = lines(text).take(max_lines).position(|line| {
+        let (s, _) = unquote(line);
+        starts_with_ci(s, "message-id:")
+            || starts_with_ci(s, "message-id :")
+            || starts_with_ci(s, "subject:")
+    })?;
     let all: Vec<&str> = lines(text).take(max_lines).collect();
     let mut fallback: Option<QuotedBlock> = None;
     let mut own_candidate: Option<QuotedBlock> = None;
-    for (i, line) in all.iter().enumerate() {
+    for (i, line) in all.iter().enumerate().skip(first) {
         let (s, _) = unquote(line);
         let is_mid = starts_with_ci(s, "message-id:") || starts_with_ci(s, "message-id :");
         let is_subject = !is_mid && fallback.is_none() && starts_with_ci(s, "subject:");

@@ -22,7 +22,7 @@ impl<'a> Iterator for Lines<'a> {
             return None;
         }
         let bytes = self.rest.as_bytes();
-        match bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+        match find_eol(bytes) {
             Some(pos) => {
                 let line = self.rest.get(..pos).unwrap_or("");
                 let skip = if bytes.get(pos) == Some(&b'\r') && bytes.get(pos + 1) == Some(&b'\n') {
@@ -44,6 +44,42 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
+/// Position of the first `\n` or `\r` in `b`.  Scans eight bytes at a time
+/// (SWAR): a word is only examined byte by byte when it holds a line break.
+#[inline]
+pub fn find_eol(b: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    let mut base = 0usize;
+    for c in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        let n = x ^ (LO * u64::from(b'\n'));
+        let r = x ^ (LO * u64::from(b'\r'));
+        // a zero byte in n or r marks a match (exact: no false positives below
+        // the first true one, and the first set bit is the first match)
+        let zn = n.wrapping_sub(LO) & !n & HI;
+        let zr = r.wrapping_sub(LO) & !r & HI;
+        let z = zn | zr;
+        if z != 0 {
+            return Some(base + (z.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks.remainder().iter().position(|&c| c == b'\n' || c == b'\r').map(|p| base + p)
+}
+
+/// `String::from_utf8_lossy` with a fast path for valid UTF-8 (the usual case):
+/// the standard validator runs much faster than the lossy chunk iterator.
+pub fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 /// Longest prefix of `s` that is at most `max` bytes and ends on a char boundary.
 pub fn truncate_str(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -57,10 +93,49 @@ pub fn truncate_str(s: &str, max: usize) -> &str {
 }
 
 /// Collapse runs of whitespace into single spaces and trim; cap the length.
+///
+/// Runs of non-whitespace ASCII are copied as slices; other characters are
+/// decoded one by one (Unicode whitespace counts as whitespace).  Same result
+/// as the plain per-char loop, including the cap: a pending space is written
+/// before the length check, so the result may end in a space and be `max + 1`
+/// bytes long.
 pub fn squash_ws(s: &str, max: usize) -> String {
+    #[inline]
+    fn ascii_ws(c: u8) -> bool {
+        matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+    }
     let mut out = String::with_capacity(s.len().min(max));
     let mut pending_space = false;
-    for ch in s.chars() {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            if ascii_ws(c) {
+                pending_space = !out.is_empty();
+                i += 1;
+                continue;
+            }
+            let mut j = i + 1;
+            while j < b.len() && b[j] < 0x80 && !ascii_ws(b[j]) {
+                j += 1;
+            }
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            let run = s.get(i..j).unwrap_or("");
+            let room = max.saturating_sub(out.len());
+            if run.len() > room {
+                out.push_str(run.get(..room).unwrap_or(""));
+                break;
+            }
+            out.push_str(run);
+            i = j;
+            continue;
+        }
+        let Some(ch) = s.get(i..).and_then(|r| r.chars().next()) else { break };
+        i += ch.len_utf8();
         if ch.is_whitespace() {
             pending_space = !out.is_empty();
             continue;
@@ -625,6 +700,9 @@ pub const GENERIC_FAIL: &[&str] = &[
 
 struct PhraseTable {
     by_first: Vec<Vec<u16>>,
+    /// Bit set of the (first byte, second byte) pairs some phrase starts with
+    /// (a one-byte phrase sets every pair of its byte).
+    pairs: Vec<u64>,
     /// Per phrase: counts as MTA-typical failure wording.
     mta: Vec<bool>,
 }
@@ -640,11 +718,26 @@ fn table() -> &'static PhraseTable {
                 }
             }
         }
+        let mut pairs = vec![0u64; 65536 / 64];
+        for (_, p) in PHRASES.iter() {
+            let pb = p.as_bytes();
+            let Some(&b0) = pb.first() else { continue };
+            let seconds: Vec<u8> = match pb.get(1) {
+                Some(&b1) => vec![b1],
+                None => (0..=255).collect(),
+            };
+            for b1 in seconds {
+                let k = (b0 as usize) << 8 | b1 as usize;
+                if let Some(w) = pairs.get_mut(k / 64) {
+                    *w |= 1 << (k % 64);
+                }
+            }
+        }
         let mta = PHRASES
             .iter()
             .map(|(c, p)| *c == Cat::Failure && !WEAK_FAIL.contains(p) && !GENERIC_FAIL.contains(p))
             .collect();
-        PhraseTable { by_first, mta }
+        PhraseTable { by_first, pairs, mta }
     })
 }
 
@@ -664,12 +757,18 @@ pub fn scan_phrases(lower: &str, hits: &mut Hits) {
         if (0x80..0xC0).contains(&c) {
             continue;
         }
+        let rest = &b[i..];
+        let second = rest.get(1).copied();
+        if let Some(b1) = second {
+            let k = (c as usize) << 8 | b1 as usize;
+            if t.pairs.get(k / 64).is_none_or(|w| w & (1 << (k % 64)) == 0) {
+                continue;
+            }
+        }
         let cands = match t.by_first.get(c as usize) {
             Some(v) if !v.is_empty() => v,
             _ => continue,
         };
-        let rest = &b[i..];
-        let second = rest.get(1).copied();
         for &pi in cands {
             if let Some((cat, p)) = PHRASES.get(pi as usize) {
                 let pb = p.as_bytes();
@@ -764,7 +863,19 @@ pub fn normalize_address(raw: &str) -> Option<String> {
     if local.is_empty() {
         return None;
     }
-    Some(format!("{}@{}", local, domain.to_lowercase()))
+    let mut out = String::with_capacity(local.len() + 1 + domain.len());
+    out.push_str(local);
+    out.push('@');
+    if domain.is_ascii() {
+        let start = out.len();
+        out.push_str(domain);
+        if let Some(d) = out.get_mut(start..) {
+            d.make_ascii_lowercase();
+        }
+    } else {
+        out.push_str(&domain.to_lowercase());
+    }
+    Some(out)
 }
 
 /// Find an RFC 3463 enhanced status code ("5.1.1") in `s`.  Only classes 2,
@@ -776,13 +887,17 @@ pub fn find_enhanced_status(s: &str) -> Option<String> {
 
 pub fn find_enhanced_status_classes(s: &str, classes: &[u8]) -> Option<String> {
     let b = s.as_bytes();
+    let mut is_class = [false; 256];
+    for &c in classes {
+        is_class[c as usize] = true;
+    }
     let mut i = 0;
     while i + 4 < b.len() + 1 {
         let c = match b.get(i) {
             Some(c) => *c,
             None => break,
         };
-        if classes.contains(&c) && b.get(i + 1) == Some(&b'.') {
+        if b.get(i + 1) == Some(&b'.') && is_class[c as usize] {
             let before_ok = i == 0 || {
                 let p = b[i - 1];
                 !(p.is_ascii_alphanumeric() || p == b'.' || p == b'-' || p == b'/' || p == b':')
