@@ -30,17 +30,6 @@ const FIELDS: &[&str] = &[
     "X-Autoreply",
 ];
 
-fn synth(i: usize) -> Vec<u8> {
-    let body = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(8 + i % 20);
-    format!(
-        "Return-Path: <sender{s}@example.net>\r\nReceived: from mx{s}.example.net (mx{s}.example.net [192.0.2.{r}])\r\n\tby mail.example.org with ESMTPS id {i:08x}\r\n\tfor <alex@example.org>; Tue, 3 Nov 2026 10:{m:02}:00 +0000\r\nFrom: Sender {s} <sender{s}@example.net>\r\nTo: alex@example.org\r\nSubject: Message number {i} about things\r\nDate: Tue, 03 Nov 2026 10:{m:02}:00 +0000\r\nMessage-ID: <{i}.bench@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
-        s = i % 977,
-        r = i % 250,
-        m = i % 60,
-    )
-    .into_bytes()
-}
-
 fn via_store(d: &Dovecot) -> (Duration, usize, u64) {
     let start = Instant::now();
     let mut store = ImapStore::connect(&d.config(Security::Implicit)).expect("connect");
@@ -104,7 +93,7 @@ fn raw_floor(d: &Dovecot) -> (Duration, usize) {
 fn main() {
     let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100_000);
     let t0 = Instant::now();
-    let msgs: Vec<Vec<u8>> = (0..n).map(synth).collect();
+    let msgs: Vec<Vec<u8>> = (0..n).map(support::synthetic).collect();
     let mut b = builder();
     for m in &msgs {
         b = b.message("INBOX", m, "S");

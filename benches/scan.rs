@@ -26,17 +26,6 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use support::dovecot::{builder, PASSWORD, USER};
 
-fn ordinary(i: usize) -> Vec<u8> {
-    let body = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(8 + i % 20);
-    format!(
-        "Return-Path: <sender{s}@example.net>\r\nReceived: from mx{s}.example.net (mx{s}.example.net [192.0.2.{r}])\r\n\tby mail.example.org with ESMTPS id {i:08x}\r\n\tfor <alex@example.org>; Tue, 3 Nov 2026 10:{m:02}:00 +0000\r\nFrom: Sender {s} <sender{s}@example.net>\r\nTo: alex@example.org\r\nSubject: Message number {i} about things\r\nDate: Tue, 03 Nov 2026 10:{m:02}:00 +0000\r\nMessage-ID: <{i}.bench@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
-        s = i % 977,
-        r = i % 250,
-        m = i % 60,
-    )
-    .into_bytes()
-}
-
 fn sent(i: usize) -> Vec<u8> {
     format!(
         "From: Alex <alex@example.org>\r\nTo: friend{f}@example.com\r\nSubject: Note {i}\r\nDate: Mon, 02 Nov 2026 09:00:00 +0000\r\nMessage-ID: <sent{i}@mail.example.org>\r\n\r\nHello {i}\r\n",
@@ -200,7 +189,7 @@ fn main() {
             bounce_count += 1;
             b = b.message("INBOX", &msg, "S");
         } else {
-            b = b.message("INBOX", &ordinary(i), "S");
+            b = b.message("INBOX", &support::synthetic(i), "S");
         }
     }
     for i in 0..n / 5 {

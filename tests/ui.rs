@@ -1,13 +1,15 @@
 //! The desktop app, driven through egui_kittest by role and label: the real app, its real worker
 //! thread, on a real temporary copy of the demo mailbox. No mocks.
 
+mod support;
+
 use egui::Role;
 use egui_kittest::kittest::{NodeT as _, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
 use neversent::ui::{NeverSentApp, Options, Screen};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use support::ui::{has, has_text, type_into, wait_for};
 
 /// Settings, cache and data go to temporary directories, never the user's.
 fn isolate() {
@@ -41,32 +43,6 @@ fn harness(options: Options) -> Harness<'static, NeverSentApp> {
         .with_size([1180.0, 760.0])
         .with_max_steps(64)
         .build_ui_state(|ui, app: &mut NeverSentApp| app.show(ui), NeverSentApp::new(options))
-}
-
-/// Steps frames (in real time: the worker is a real thread) until `done` holds.
-fn wait_for(
-    h: &mut Harness<'static, NeverSentApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, NeverSentApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        h.step();
-        if done(h) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.run_ok();
-}
-
-fn has(h: &Harness<'static, NeverSentApp>, label: &str) -> bool {
-    h.query_all_by_label(label).next().is_some()
-}
-
-fn has_text(h: &Harness<'static, NeverSentApp>, part: &str) -> bool {
-    h.query_all_by_label_contains(part).next().is_some()
 }
 
 /// The one tolerance for every snapshot: a little per-pixel slack for other GPU backends,
@@ -357,16 +333,6 @@ fn account_form_checks_fields_and_shows_connection_errors() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
     };
-    let type_into =
-        |h: &mut Harness<'static, NeverSentApp>, role: Role, label: &str, text: &str| {
-            let field = h.get_by_role_and_label(role, label);
-            field.focus();
-            h.run();
-            h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-            h.key_press(egui::Key::Backspace);
-            h.get_by_role_and_label(role, label).type_text(text);
-            h.run();
-        };
     type_into(&mut h, Role::TextInput, "Server:", "127.0.0.1");
     type_into(&mut h, Role::TextInput, "Port:", &port.to_string());
     type_into(&mut h, Role::TextInput, "Email address / user name:", "alex@example.org");

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use support::demo_server;
 use support::dovecot::{builder, Layout, PASSWORD, USER};
+use support::ui::{has, has_text, type_into, wait_for};
 
 fn isolate() -> PathBuf {
     let root = std::env::temp_dir().join(format!("neversent-ui-imap-{}", std::process::id()));
@@ -30,38 +31,6 @@ fn isolate() -> PathBuf {
     );
     std::env::remove_var("XDG_RUNTIME_DIR");
     root
-}
-
-type H = Harness<'static, NeverSentApp>;
-
-fn wait_for(h: &mut H, what: &str, done: impl Fn(&H) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        h.step();
-        if done(h) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.run_ok();
-}
-
-fn has(h: &H, label: &str) -> bool {
-    h.query_all_by_label(label).next().is_some()
-}
-
-fn has_text(h: &H, part: &str) -> bool {
-    h.query_all_by_label_contains(part).next().is_some()
-}
-
-fn type_into(h: &mut H, role: Role, label: &str, text: &str) {
-    h.get_by_role_and_label(role, label).focus();
-    h.run();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.key_press(egui::Key::Backspace);
-    h.get_by_role_and_label(role, label).type_text(text);
-    h.run();
 }
 
 #[test]

@@ -4,8 +4,22 @@
 
 pub mod dovecot;
 pub mod proxy;
+#[cfg(feature = "gui")]
+pub mod ui;
 
 use std::path::{Path, PathBuf};
+
+/// An ordinary message for load tests (varied senders, sizes and times).
+pub fn synthetic(i: usize) -> Vec<u8> {
+    let body = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(8 + i % 20);
+    format!(
+        "Return-Path: <sender{s}@example.net>\r\nReceived: from mx{s}.example.net (mx{s}.example.net [192.0.2.{r}])\r\n\tby mail.example.org with ESMTPS id {i:08x}\r\n\tfor <alex@example.org>; Tue, 3 Nov 2026 10:{m:02}:00 +0000\r\nFrom: Sender {s} <sender{s}@example.net>\r\nTo: alex@example.org\r\nSubject: Message number {i} about things\r\nDate: Tue, 03 Nov 2026 10:{m:02}:00 +0000\r\nMessage-ID: <{i}.bench@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+        s = i % 977,
+        r = i % 250,
+        m = i % 60,
+    )
+    .into_bytes()
+}
 
 /// One message of the bundled demo mailbox with what MANIFEST.tsv says about it.
 pub struct DemoMessage {
