@@ -412,6 +412,12 @@ impl ReviewList {
         self.dirty
     }
 
+    /// Sets the search text (as typing it would) and rebuilds the view.
+    pub fn set_search(&mut self, text: &str) {
+        self.search = text.to_string();
+        self.rebuild();
+    }
+
     pub fn set_tab(&mut self, tab: Tab) {
         if self.tab != tab {
             self.tab = tab;
