@@ -42,7 +42,6 @@ impl CacheLocation {
 /// What is known about an inbox.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct InboxCache {
-    pub version: u32,
     pub uidvalidity: u32,
     /// UIDs known not to be bounces (stored as ranges).
     #[serde(with = "uid_ranges")]
@@ -52,15 +51,11 @@ pub struct InboxCache {
 
 impl InboxCache {
     pub fn load(loc: &CacheLocation, mailbox: &str) -> InboxCache {
-        read_json::<InboxCache>(&loc.file(mailbox, "inbox"))
-            .filter(|c| c.version == VERSION)
-            .unwrap_or_default()
+        load_file(&loc.file(mailbox, "inbox"))
     }
 
     pub fn save(&self, loc: &CacheLocation, mailbox: &str) -> std::io::Result<()> {
-        let mut me = self.clone();
-        me.version = VERSION;
-        write_json(&loc.file(mailbox, "inbox"), &me)
+        save_file(&loc.file(mailbox, "inbox"), self)
     }
 
     pub fn knows(&self, uid: Uid) -> bool {
@@ -77,28 +72,45 @@ impl InboxCache {
 /// The Sent index of one folder.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SentCache {
-    pub version: u32,
     pub uidvalidity: u32,
     pub messages: BTreeMap<Uid, SentMessage>,
 }
 
 impl SentCache {
     pub fn load(loc: &CacheLocation, mailbox: &str) -> SentCache {
-        read_json::<SentCache>(&loc.file(mailbox, "sent"))
-            .filter(|c| c.version == VERSION)
-            .unwrap_or_default()
+        load_file(&loc.file(mailbox, "sent"))
     }
 
     pub fn save(&self, loc: &CacheLocation, mailbox: &str) -> std::io::Result<()> {
-        let mut me = self.clone();
-        me.version = VERSION;
-        write_json(&loc.file(mailbox, "sent"), &me)
+        save_file(&loc.file(mailbox, "sent"), self)
     }
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    let bytes = std::fs::read(path).ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// A cache file: the format version and the data.
+#[derive(Serialize)]
+struct Stored<'a, T> {
+    version: u32,
+    data: &'a T,
+}
+
+#[derive(Deserialize)]
+struct Loaded<T> {
+    version: u32,
+    data: T,
+}
+
+/// Reads a cache file; a missing, damaged or older one is an empty cache.
+fn load_file<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> T {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Loaded<T>>(&bytes).ok())
+        .filter(|l| l.version == VERSION)
+        .map(|l| l.data)
+        .unwrap_or_default()
+}
+
+fn save_file<T: Serialize>(path: &Path, data: &T) -> std::io::Result<()> {
+    write_json(path, &Stored { version: VERSION, data })
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
