@@ -96,3 +96,36 @@ fn usage_errors_exit_2() {
     let (code, _, _) = run(&["--frobnicate".as_ref()]);
     assert_eq!(code, 2);
 }
+
+/// A forwarded message inside a forwarded message whose inner multipart boundaries start with
+/// "--": mail-parser 0.11.9 panics on it. The analysis must survive with a warning about that
+/// one message, and nobody should see a panic.
+#[test]
+fn a_message_that_crashes_the_mime_parser_is_a_warning_not_a_panic() {
+    let m = "From: ann@example.net\r\nSubject: Fwd: photos\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"outer_b\"\r\n\r\n\
+--outer_b\r\nContent-Type: text/plain\r\n\r\nLook at this.\r\n\r\n\
+--outer_b\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n\
+From: bob@example.org\r\nSubject: Fw: photos\r\nMime-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n\
+Subject: photos\r\nFrom: carl@example.com\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=--__Q_1\r\n\r\n\r\n\
+----__Q_1\r\nContent-Type: multipart/alternative; boundary=--__Q_2\r\n\r\n\r\n\
+----__Q_2\r\nContent-Type: text/plain\r\n\r\nhello\r\n\r\n\
+----__Q_2\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n\r\n\
+----__Q_2--\r\n\r\n\
+----__Q_1\r\nContent-Type: image/jpeg; name=\"a.jpg\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n\r\n\
+----__Q_1--\r\n\r\n\
+--outer_b--\r\n";
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("nested-forward.eml");
+    std::fs::write(&path, m).expect("write");
+    let (code, out, err) = run(&[path.as_os_str(), "--json".as_ref()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("panicked"), "a panic reached the user: {err}");
+    let objs = lines(&out);
+    assert_eq!(objs.len(), 1);
+    assert_eq!(objs[0]["kind"], "not_bounce");
+    // The library says what happened instead.
+    let a = neversent::bounce::analyze(m.as_bytes());
+    assert!(!a.warnings.is_empty(), "{a:?}");
+}
