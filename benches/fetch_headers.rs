@@ -11,7 +11,6 @@ mod support;
 use neversent::mailstore::imap::{ImapStore, Security};
 use neversent::mailstore::MailStore;
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 use support::dovecot::{builder, Dovecot, PASSWORD, USER};
@@ -46,14 +45,8 @@ fn via_store(d: &Dovecot) -> (Duration, usize, u64) {
 }
 
 fn raw_floor(d: &Dovecot) -> (Duration, usize) {
-    let pem = std::fs::read(d.cert_path()).expect("cert");
-    let tls = native_tls::TlsConnector::builder()
-        .add_root_certificate(native_tls::Certificate::from_pem(&pem).expect("pem"))
-        .build()
-        .expect("tls");
     let start = Instant::now();
-    let tcp = TcpStream::connect(("127.0.0.1", d.imaps_port)).expect("connect");
-    let stream = tls.connect("localhost", tcp).expect("handshake");
+    let stream = d.tls_stream();
     let mut r = BufReader::with_capacity(1 << 16, stream);
     let mut line = Vec::new();
     r.read_until(b'\n', &mut line).expect("greeting");

@@ -20,7 +20,6 @@ use neversent::scan::cache::CacheLocation;
 use neversent::scan::{self, ScanConfig};
 use neversent::triage::{Verdict, SENT_FIELDS};
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::ops::ControlFlow;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -116,14 +115,8 @@ fn child(port: u16, cert: &str, cache_dir: &str) {
 
 /// The floor: one connection, everything pipelined with no processing. Returns (seconds, bytes).
 fn floor(d: &support::dovecot::Dovecot, bounce_uids: &[u32]) -> (f64, u64) {
-    let pem = std::fs::read(d.cert_path()).expect("cert");
-    let tls = native_tls::TlsConnector::builder()
-        .add_root_certificate(native_tls::Certificate::from_pem(&pem).expect("pem"))
-        .build()
-        .expect("tls");
     let t = Instant::now();
-    let tcp = TcpStream::connect(("127.0.0.1", d.imaps_port)).expect("connect");
-    let mut s = tls.connect("localhost", tcp).expect("tls");
+    let mut s = d.tls_stream();
     let mut line = Vec::new();
     {
         let mut r = BufReader::new(&mut s);

@@ -397,15 +397,20 @@ service imap-login {{
         cfg
     }
 
-    /// A plain imap-crate session (not the store under test) for setting up and checking.
-    pub fn raw_session(&self) -> imap::Session<native_tls::TlsStream<TcpStream>> {
+    /// A bare TLS connection to the implicit-TLS port, trusting this server's certificate.
+    pub fn tls_stream(&self) -> native_tls::TlsStream<TcpStream> {
         let pem = fs::read(self.cert_path()).expect("certificate");
         let tls = native_tls::TlsConnector::builder()
             .add_root_certificate(native_tls::Certificate::from_pem(&pem).expect("pem"))
             .build()
             .expect("tls");
         let tcp = TcpStream::connect(("127.0.0.1", self.imaps_port)).expect("connect");
-        let stream = tls.connect("localhost", tcp).expect("tls handshake");
+        tls.connect("localhost", tcp).expect("tls handshake")
+    }
+
+    /// A plain imap-crate session (not the store under test) for setting up and checking.
+    pub fn raw_session(&self) -> imap::Session<native_tls::TlsStream<TcpStream>> {
+        let stream = self.tls_stream();
         let mut client = imap::Client::new(stream);
         client.read_greeting().expect("greeting");
         client.login(USER, PASSWORD).map_err(|(e, _)| e).expect("login")
