@@ -90,11 +90,8 @@ fn measure(rows: usize, scroll: bool, search: Option<&str>) -> Figures {
             });
         }
         let start = Instant::now();
-        let output = ctx.run_ui(input, |ui| app.show(ui));
-        let prims = ctx.tessellate(output.shapes, output.pixels_per_point);
+        primitives = run_frame(&ctx, input, &mut app);
         let took = start.elapsed();
-        primitives = prims.len();
-        std::hint::black_box(prims);
         if frame >= WARMUP {
             times.push(took);
         }
@@ -107,6 +104,18 @@ fn measure(rows: usize, scroll: bool, search: Option<&str>) -> Figures {
     Figures { median: times[times.len() / 2], mean, p95: times[times.len() * 95 / 100], primitives }
 }
 
+/// One frame: the app's `show` and tessellation. Returns how many paint primitives it made.
+/// Not inlined, so a profiler can be told to look at frames only
+/// (`valgrind --tool=callgrind --toggle-collect='ui_frame::run_frame'`).
+#[inline(never)]
+fn run_frame(ctx: &egui::Context, input: RawInput, app: &mut NeverSentApp) -> usize {
+    let output = ctx.run_ui(input, |ui| app.show(ui));
+    let prims = ctx.tessellate(output.shapes, output.pixels_per_point);
+    let n = prims.len();
+    std::hint::black_box(prims);
+    n
+}
+
 fn main() {
     // Keep the user's settings out of it.
     let tmp = std::env::temp_dir().join(format!("neversent-bench-{}", std::process::id()));
@@ -117,6 +126,7 @@ fn main() {
         "review screen frame time (1280×800, the app's whole frame: layout + tessellation; \
          {FRAMES} frames after {WARMUP} warm-up)"
     );
+    let only = std::env::var("UI_FRAME_ONLY").ok();
     for scroll in [false, true] {
         let what = if scroll { "scrolling" } else { "idle" };
         let mut figures = Vec::new();
@@ -127,12 +137,20 @@ fn main() {
             ("100,000 rows", 100_000, None),
         ];
         for (label, rows, search) in cases {
+            // UI_FRAME_ONLY=TEXT measures only the cases whose line contains TEXT (for a
+            // profiler); the ratios then are not printed.
+            if only.as_deref().is_some_and(|o| !format!("{what}: {label}").contains(o)) {
+                continue;
+            }
             let f = measure(rows, scroll, search);
             println!(
                 "{what:>9}: {label:<38} median {:>9.3?}  mean {:>9.3?}  p95 {:>9.3?}  ({} paint primitives)",
                 f.median, f.mean, f.p95, f.primitives
             );
             figures.push(f);
+        }
+        if figures.len() < cases.len() {
+            continue;
         }
         let ratio = |a: &Figures, b: &Figures| a.median.as_secs_f64() / b.median.as_secs_f64();
         println!(

@@ -301,6 +301,61 @@ fn keyboard_moves_selection_toggles_and_deletes() {
     assert_eq!(files(&dir.join(".Trash")).len(), 0, "cancel moved nothing");
 }
 
+/// The dates of the rows on screen, read from the rows' accessible text ("Backscatter,
+/// 2026-11-21 02:03: Delivery failure to …"), top to bottom.
+fn row_dates(h: &Harness<'static, NeverSentApp>) -> Vec<String> {
+    h.query_all_by_role(Role::Row)
+        .filter_map(|n| n.accesskit_node().label())
+        .map(|l| {
+            assert!(l.starts_with("Backscatter, "), "a backscatter row reads as such: {l}");
+            l.split(", ").nth(1).and_then(|s| s.split(": ").next()).unwrap_or("").to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_table_is_readable_and_works_with_the_mouse() {
+    let mut h = harness(Options { demo: true });
+    wait_for(&mut h, "the demo scan", |h| has(h, "Backscatter (40)"));
+    // Every row on screen is an accessible row with its text; newest first.
+    let newest_first = row_dates(&h);
+    assert!(newest_first.len() > 5, "rows on screen: {newest_first:?}");
+    assert!(newest_first.windows(2).all(|w| w[0] >= w[1]), "{newest_first:?}");
+    // The date header sorts, then reverses.
+    h.get_by_role_and_label(Role::Button, "Date (UTC)▼").click();
+    h.run_ok();
+    let oldest_first = row_dates(&h);
+    assert!(oldest_first.windows(2).all(|w| w[0] <= w[1]), "{oldest_first:?}");
+    assert!(oldest_first[0] < newest_first[0], "{oldest_first:?} after {newest_first:?}");
+    h.get_by_role_and_label(Role::Button, "Date (UTC)▲").click();
+    h.run_ok();
+    assert_eq!(row_dates(&h), newest_first);
+    // A click on a row's checkbox unchecks it, a second one checks it again.
+    fn first_box<'h>(h: &'h Harness<'static, NeverSentApp>) -> egui_kittest::Node<'h> {
+        h.query_all_by_role(Role::CheckBox)
+            .find(|n| n.accesskit_node().label().is_some_and(|l| l.starts_with("Move to Trash")))
+            .expect("a row's checkbox")
+    }
+    assert_eq!(first_box(&h).accesskit_node().toggled(), Some(egui::accesskit::Toggled::True));
+    first_box(&h).click();
+    h.run_ok();
+    h.get_by_role_and_label(Role::Button, "Move 39 backscatter messages to Trash");
+    assert_eq!(first_box(&h).accesskit_node().toggled(), Some(egui::accesskit::Toggled::False));
+    first_box(&h).click();
+    h.run_ok();
+    h.get_by_role_and_label(Role::Button, "Move 40 backscatter messages to Trash");
+    // A click on a row selects it: its message is shown.
+    h.query_all_by_role(Role::Row).next().expect("a row").click();
+    wait_for(&mut h, "the detail pane", |h| {
+        has(h, "The bounce as plain text") || has_text(h, "could not be read")
+    });
+    assert!(has(&h, "The bounce as plain text"), "the selected message loads");
+    // The keyboard works on the row clicked: Space unchecks it.
+    h.key_press(egui::Key::Space);
+    h.run_ok();
+    h.get_by_role_and_label(Role::Button, "Move 39 backscatter messages to Trash");
+}
+
 #[test]
 fn account_form_checks_fields_and_shows_connection_errors() {
     let mut h = harness(Options::default());

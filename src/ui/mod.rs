@@ -9,6 +9,7 @@ pub mod demo;
 pub mod explainer;
 pub mod format;
 pub mod review;
+mod table;
 pub mod text;
 pub mod timeline;
 pub mod worker;

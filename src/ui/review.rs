@@ -3,11 +3,12 @@
 //! data, the tab, the search or the sort change — never every frame.
 
 use super::format;
+use super::table::{self, MeshCache, TextCache};
 use crate::mailstore::Uid;
 use crate::scan::{ScanItem, ScanReport};
 use crate::triage::Verdict;
-use egui::{Align, Key, Layout, Modifiers, RichText, Sense, Ui};
-use egui_extras::{Column, TableBuilder};
+use egui::emath::GuiRounding as _;
+use egui::{pos2, vec2, Color32, Key, Modifiers, Rect, RichText, Sense, Shape, Ui};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -173,6 +174,12 @@ pub struct ReviewList {
     scroll_to: Option<usize>,
     /// Ask the search field for focus next frame (Ctrl+F).
     pub focus_search: bool,
+    /// The widths of the resizable columns (date, kind, verdict).
+    resized: [f32; 3],
+    /// The visible rows' text, laid out.
+    texts: TextCache,
+    /// The visible rows, tessellated.
+    body: MeshCache<BodyKey>,
 }
 
 impl Default for ReviewList {
@@ -193,6 +200,9 @@ impl Default for ReviewList {
             selected: None,
             scroll_to: None,
             focus_search: false,
+            resized: INITIAL_WIDTHS,
+            texts: TextCache::default(),
+            body: MeshCache::default(),
         }
     }
 }
@@ -204,12 +214,14 @@ impl ReviewList {
             tab: self.tab,
             sort: self.sort,
             ascending: self.ascending,
+            resized: self.resized,
             ..Default::default()
         };
     }
 
     /// Adds bounces as the scan finds them (not judged yet).
     pub fn add_found(&mut self, items: &[ScanItem]) {
+        self.texts.clear();
         for item in items {
             match self.by_uid.get(&item.uid) {
                 Some(&i) => self.rows[i] = Row::from_item(item),
@@ -239,6 +251,7 @@ impl ReviewList {
         let selected_uid = self.selected_row().map(|r| r.uid);
         self.by_uid = rows.iter().enumerate().map(|(i, r)| (r.uid, i)).collect();
         self.rows = rows;
+        self.texts.clear();
         self.judged = self.rows.iter().all(|r| r.verdict.is_some());
         self.selected = selected_uid.and_then(|u| self.by_uid.get(&u).copied());
         self.rebuild();
@@ -540,7 +553,10 @@ impl ReviewList {
         });
     }
 
-    /// The table. Only the visible rows are laid out.
+    /// The table: a header that sorts, then the rows in a scroll area. Only the visible rows
+    /// are drawn, and they are painted rather than built from widgets: per row one widget for
+    /// the row (click selects; it carries the row's text for screen readers) and one for its
+    /// checkbox, and text laid out once and kept (see [`TextCache`]).
     pub fn table_ui(&mut self, ui: &mut Ui) -> ListResponse {
         let mut out = ListResponse::default();
         self.keyboard(ui, &mut out);
@@ -562,107 +578,78 @@ impl ReviewList {
             ui.label(text);
             return out;
         }
+        let spacing = ui.spacing().item_spacing;
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 8.0;
-        let judged = self.judged;
-        let sort = self.sort;
-        let ascending = self.ascending;
-        let mut clicked_sort = None;
-        let ui_text_color = ui.visuals().text_color();
-        let mut table = TableBuilder::new(ui)
-            .id_salt("review-table")
-            .striped(true)
-            .sense(Sense::click())
-            .cell_layout(Layout::left_to_right(Align::Center))
-            // The fixed-size columns can be resized and keep their width; the three text
-            // columns share the rest (so they are not resizable), and every column fits
-            // whatever the window's width.
-            .column(Column::exact(22.0))
-            .column(Column::initial(120.0).at_least(80.0).clip(true).resizable(true))
-            .column(Column::remainder().at_least(90.0).clip(true).resizable(false))
-            .column(Column::remainder().at_least(90.0).clip(true).resizable(false))
-            .column(Column::initial(100.0).at_least(60.0).clip(true).resizable(true))
-            .column(Column::initial(86.0).at_least(60.0).clip(true).resizable(true))
-            .column(Column::remainder().at_least(90.0).clip(true))
-            .min_scrolled_height(80.0);
-        if let Some(pos) = self.scroll_to.take() {
-            table = table.scroll_to_row(pos, None);
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let available =
+            ui.available_rect_before_wrap().width() - ui.spacing().scroll.allocated_width();
+        let widths = table::widths(&COLUMNS, &self.resized, available, spacing.x);
+        self.texts.begin_frame(ui, &font, &widths);
+        let table_id = ui.scope_id().with("review-table");
+        let top_left = ui.available_rect_before_wrap().left_top();
+        // Left edges of the columns.
+        let mut xs = [0.0; COLUMNS.len()];
+        let mut x = top_left.x;
+        for (c, w) in widths.iter().enumerate() {
+            xs[c] = x;
+            x += w + spacing.x;
         }
-        let view = &self.view;
-        let rows = &mut self.rows;
-        let selected = &mut self.selected;
+        let total_width = x - spacing.x - top_left.x;
+        let cell =
+            |c: usize, top: f32| Rect::from_min_size(pos2(xs[c], top), vec2(widths[c], row_height));
+        let row_rect =
+            |top: f32| Rect::from_min_max(pos2(xs[0], top), pos2(x - spacing.x, top + row_height));
+        // The checkbox: a square as high as a widget, centred vertically.
+        let check_side = ui.spacing().interact_size.y;
+        let check_rect = |top: f32| {
+            Rect::from_min_size(
+                pos2(xs[0], top + 0.5 * (row_height - check_side)),
+                vec2(check_side, check_side),
+            )
+            .round_ui()
+        };
+
+        // The header: one widget per column; click to sort.
+        let clicked_sort = self.header_ui(ui, table_id, &|c| cell(c, top_left.y));
+        ui.advance_cursor_after_rect(Rect::from_min_size(top_left, vec2(total_width, row_height)));
+
+        // The rows.
+        let pitch = row_height + spacing.y;
+        let scroll_to = self.scroll_to.take();
+        let judged = self.judged;
+        let text_color = ui.visuals().text_color();
         let mut toggled = false;
-        table
-            .header(row_height, |mut header| {
-                header.col(|_| {});
-                for key in [
-                    SortKey::Date,
-                    SortKey::Claims,
-                    SortKey::Subject,
-                    SortKey::Kind,
-                    SortKey::Verdict,
-                    SortKey::Reason,
-                ] {
-                    header.col(|ui| {
-                        let arrow = if sort != key {
-                            ""
-                        } else if ascending {
-                            "▲"
-                        } else {
-                            "▼"
-                        };
-                        let r = ui
-                            .add(
-                                // The arrow is in the monospace font, which has it.
-                                egui::Button::new((
-                                    RichText::new(key.title()).strong(),
-                                    RichText::new(arrow).monospace(),
-                                ))
-                                .frame(false),
-                            )
-                            .on_hover_text("Sort by this column; click again to reverse");
-                        if r.clicked() {
-                            clicked_sort = Some(key);
-                        }
-                    });
+        egui::ScrollArea::vertical()
+            .id_salt(table_id.with("body"))
+            .min_scrolled_height(80.0)
+            .show_viewport(ui, |ui, viewport| {
+                let n = self.view.len();
+                let top = ui.max_rect().top();
+                ui.set_min_size(vec2(total_width, n as f32 * pitch - spacing.y));
+                if let Some(pos) = scroll_to {
+                    let y = top + pos as f32 * pitch;
+                    ui.scroll_to_rect(Rect::from_x_y_ranges(xs[0]..=xs[0], y..=y + pitch), None);
                 }
-            })
-            .body(|body| {
-                body.rows(row_height, view.len(), |mut row| {
-                    let i = view[row.index()];
-                    row.set_selected(*selected == Some(i));
-                    let r = &mut rows[i];
-                    row.col(|ui| {
-                        let mut checked = r.checked;
-                        let resp =
-                            ui.add_enabled(judged, egui::Checkbox::without_text(&mut checked));
-                        let label =
-                            format!("Move to Trash: bounce about “{}” to {}", r.subject, r.claims);
-                        resp.widget_info(|| {
-                            egui::WidgetInfo::selected(
-                                egui::Role::CheckBox,
-                                judged,
-                                checked,
-                                &label,
-                            )
-                        });
-                        if resp.changed() {
-                            r.checked = checked;
-                            toggled = true;
-                        }
-                    });
-                    // Cells are painted, not widgets: cheaper per visible row, and the row
-                    // itself carries one accessible description (below).
-                    let text_color = ui_text_color;
-                    row.col(|ui| cell(ui, &r.date_text, text_color));
-                    row.col(|ui| cell(ui, &r.claims, text_color));
-                    row.col(|ui| cell(ui, &r.subject, text_color));
-                    row.col(|ui| cell(ui, r.kind, text_color));
-                    row.col(|ui| {
-                        cell(ui, format::verdict(r.verdict), verdict_color(r.verdict, text_color))
-                    });
-                    row.col(|ui| cell(ui, &r.reason, text_color));
-                    let response = row.response();
-                    response.widget_info(|| {
+                let first = ((viewport.min.y / pitch).floor().max(0.0) as usize).min(n);
+                let last = (((viewport.max.y / pitch).ceil() as usize) + 1).min(n);
+                let mut shown = Vec::with_capacity(last - first);
+                for pos in first..last {
+                    let i = self.view[pos];
+                    let y = top + pos as f32 * pitch;
+                    let row_id = table_id.with(i);
+                    let row = ui.interact(row_rect(y), row_id, Sense::click());
+                    let check_sense = if judged { Sense::click() } else { Sense::hover() };
+                    let check = ui.interact(check_rect(y), row_id.with("check"), check_sense);
+                    if judged && check.clicked() {
+                        self.rows[i].checked = !self.rows[i].checked;
+                        toggled = true;
+                    }
+                    if row.clicked() {
+                        self.selected = Some(i);
+                        out.selection_changed = true;
+                    }
+                    let r = &self.rows[i];
+                    row.widget_info(|| {
                         egui::WidgetInfo::labeled(
                             egui::Role::Row,
                             true,
@@ -677,12 +664,89 @@ impl ReviewList {
                             ),
                         )
                     });
-                    if row.response().clicked() {
-                        *selected = Some(i);
-                        out.selection_changed = true;
+                    check.widget_info(|| {
+                        egui::WidgetInfo::selected(
+                            egui::Role::CheckBox,
+                            judged,
+                            r.checked,
+                            format!("Move to Trash: bounce about “{}” to {}", r.subject, r.claims),
+                        )
+                    });
+                    shown.push(ShownRow {
+                        pos,
+                        index: i,
+                        checked: r.checked,
+                        selected: false,
+                        hovered: row.hovered() || check.hovered(),
+                        check: table::checkbox_state(&check, judged),
+                    });
+                }
+                // After the clicks: a row clicked is the only one drawn selected.
+                for s in &mut shown {
+                    s.selected = self.selected == Some(s.index);
+                }
+                // Paint the rows (only if they look different from the last frame).
+                let key = BodyKey {
+                    top,
+                    xs,
+                    widths,
+                    texts: self.texts.generation(),
+                    text_color,
+                    rows: shown,
+                };
+                let rows = &self.rows;
+                let texts = &mut self.texts;
+                self.body.paint(ui, key, |key, shapes| {
+                    let visuals = ui.visuals();
+                    for s in &key.rows {
+                        let r = &rows[s.index];
+                        let y = top + s.pos as f32 * pitch;
+                        // Backgrounds: stripes, selection, hover, without gaps between rows.
+                        let background = row_rect(y).expand2(0.5 * spacing).round_ui();
+                        if s.pos % 2 == 0 {
+                            shapes.push(Shape::rect_filled(
+                                background,
+                                0.0,
+                                visuals.faint_bg_color,
+                            ));
+                        }
+                        if s.selected {
+                            shapes.push(Shape::rect_filled(
+                                background,
+                                0.0,
+                                visuals.selection.bg_fill,
+                            ));
+                        } else if s.hovered {
+                            shapes.push(Shape::rect_filled(
+                                background,
+                                0.0,
+                                visuals.widgets.hovered.bg_fill,
+                            ));
+                        }
+                        table::checkbox(ui.style(), check_rect(y), s.check, s.checked, shapes);
+                        let galleys = texts.row(ui, s.index, || {
+                            [
+                                (r.date_text.as_str(), widths[1]),
+                                (r.claims.as_str(), widths[2]),
+                                (r.subject.as_str(), widths[3]),
+                                (r.kind, widths[4]),
+                                (format::verdict(r.verdict), widths[5]),
+                                (r.reason.as_str(), widths[6]),
+                            ]
+                        });
+                        for (c, galley) in galleys.iter().enumerate() {
+                            let color = if c == 4 {
+                                verdict_color(r.verdict, text_color)
+                            } else {
+                                text_color
+                            };
+                            shapes.push(table::text(cell(c + 1, y), galley, color));
+                        }
                     }
                 });
             });
+        let bottom = ui.min_rect().bottom();
+        self.resize_ui(ui, table_id, &xs, &widths, top_left.y..=bottom);
         if toggled {
             self.recount_checked();
         }
@@ -691,7 +755,145 @@ impl ReviewList {
         }
         out
     }
+
+    /// The column headers: the title, and an arrow on the column the list is sorted by. Returns
+    /// the column clicked.
+    fn header_ui(
+        &mut self,
+        ui: &Ui,
+        table_id: egui::Id,
+        cell: &dyn Fn(usize) -> Rect,
+    ) -> Option<SortKey> {
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let arrow_font = egui::TextStyle::Monospace.resolve(ui.style());
+        let gap = ui.spacing().icon_spacing;
+        let mut clicked = None;
+        for (c, key) in SORT_COLUMNS.into_iter().enumerate() {
+            let rect = cell(c + 1);
+            let arrow = match (self.sort == key, self.ascending) {
+                (false, _) => "",
+                (true, true) => "▲",
+                (true, false) => "▼",
+            };
+            let response = ui
+                .interact(rect, table_id.with("sort").with(c), Sense::click())
+                .on_hover_text("Sort by this column; click again to reverse");
+            // The arrow is in the monospace font, which has it.
+            let arrow_galley = self.texts.text(ui, arrow, &arrow_font, f32::INFINITY);
+            let room = rect.width() - arrow_galley.size().x - gap;
+            let title = self.texts.text(ui, key.title(), &font, room);
+            let visuals = ui.style().interact(&response);
+            ui.painter().add(table::text(rect, &title, ui.visuals().strong_text_color()));
+            let arrow_rect = rect.with_min_x(rect.left() + title.size().x + gap);
+            ui.painter().add(table::text(arrow_rect, &arrow_galley, visuals.text_color()));
+            response.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::Button,
+                    true,
+                    format!("{}{arrow}", key.title()),
+                )
+            });
+            if response.clicked() {
+                clicked = Some(key);
+            }
+        }
+        clicked
+    }
+
+    /// The handles between columns that can be resized: a line from the header to the bottom
+    /// of the table; drag it to resize the column on its left.
+    fn resize_ui(
+        &mut self,
+        ui: &Ui,
+        table_id: egui::Id,
+        xs: &[f32],
+        widths: &[f32],
+        y: std::ops::RangeInclusive<f32>,
+    ) {
+        let spacing = ui.spacing().item_spacing.x;
+        for (c, spec) in COLUMNS.iter().enumerate() {
+            let table::Width::Resizable { slot, min, .. } = *spec else { continue };
+            let x = xs[c] + widths[c] + 0.5 * spacing;
+            let rect = Rect::from_x_y_ranges(x..=x, y.clone())
+                .expand(ui.style().interaction.resize_grab_radius_side);
+            let response = ui.interact(rect, table_id.with("resize_column").with(c), Sense::drag());
+            let mut line_x = x;
+            if response.dragged() {
+                if let Some(pointer) = ui.ctx().pointer_latest_pos() {
+                    let width = (widths[c] + pointer.x - x).max(min);
+                    self.resized[slot] = width;
+                    line_x = xs[c] + width + 0.5 * spacing;
+                }
+            }
+            let dragging_something_else =
+                ui.input(|i| i.pointer.any_down() || i.pointer.any_pressed());
+            let hover = response.hovered() && !dragging_something_else;
+            if hover || response.dragged() {
+                ui.set_cursor_icon(egui::CursorIcon::ResizeColumn);
+            }
+            let stroke = if response.dragged() {
+                ui.visuals().widgets.active.bg_stroke
+            } else if hover {
+                ui.visuals().widgets.hovered.bg_stroke
+            } else {
+                ui.visuals().widgets.noninteractive.bg_stroke
+            };
+            ui.painter().vline(line_x, y.clone(), stroke);
+        }
+    }
 }
+
+/// The table's columns: the checkbox, then one per [`SORT_COLUMNS`]. Date, kind and verdict
+/// can be resized and keep their width; the three texts share the rest, so every column fits
+/// whatever the window's width.
+const COLUMNS: [table::Width; 7] = [
+    table::Width::Fixed(22.0),
+    table::Width::Resizable { slot: 0, initial: 120.0, min: 80.0 },
+    table::Width::Share { min: 90.0 },
+    table::Width::Share { min: 90.0 },
+    table::Width::Resizable { slot: 1, initial: 100.0, min: 60.0 },
+    table::Width::Resizable { slot: 2, initial: 86.0, min: 60.0 },
+    table::Width::Share { min: 90.0 },
+];
+
+/// The columns after the checkbox, in order.
+const SORT_COLUMNS: [SortKey; 6] = [
+    SortKey::Date,
+    SortKey::Claims,
+    SortKey::Subject,
+    SortKey::Kind,
+    SortKey::Verdict,
+    SortKey::Reason,
+];
+
+/// What the table body's pixels depend on, besides the style and the like (see [`MeshCache`]).
+#[derive(Debug, PartialEq)]
+struct BodyKey {
+    /// Where row 0 is (it moves as the table scrolls).
+    top: f32,
+    xs: [f32; COLUMNS.len()],
+    widths: [f32; COLUMNS.len()],
+    /// Changes when the text of rows changed.
+    texts: u64,
+    text_color: Color32,
+    rows: Vec<ShownRow>,
+}
+
+/// A visible row and the state it is drawn in.
+#[derive(Debug, PartialEq)]
+struct ShownRow {
+    /// Position in the view.
+    pos: usize,
+    /// Index into the rows.
+    index: usize,
+    checked: bool,
+    selected: bool,
+    hovered: bool,
+    check: egui::widget_style::WidgetState,
+}
+
+/// The widths the resizable columns start with.
+const INITIAL_WIDTHS: [f32; 3] = [120.0, 100.0, 86.0];
 
 fn verdict_color(v: Option<Verdict>, text: egui::Color32) -> egui::Color32 {
     match v {
@@ -700,17 +902,6 @@ fn verdict_color(v: Option<Verdict>, text: egui::Color32) -> egui::Color32 {
         Some(Verdict::Suspicious) => egui::Color32::from_rgb(0xc0, 0x30, 0x90),
         _ => text,
     }
-}
-
-/// One table cell: `text` on one line, cut with "…" to the cell's width.
-fn cell(ui: &mut Ui, text: &str, color: egui::Color32) {
-    let rect = ui.max_rect();
-    let font = egui::TextStyle::Body.resolve(ui.style());
-    let mut job = egui::text::LayoutJob::simple_singleline(text.to_owned(), font, color);
-    job.wrap = egui::text::TextWrapping::truncate_at_width(rect.width().max(1.0));
-    let galley = ui.fonts_mut(|f| f.layout_job(job));
-    let pos = egui::pos2(rect.left(), rect.center().y - galley.size().y / 2.0);
-    ui.painter().galley(pos, galley, color);
 }
 
 /// A synthetic row, for benchmarks and tests of the list itself.
