@@ -11,16 +11,18 @@
 
 pub mod dsn;
 pub mod headers;
+mod mime;
 mod prefilter;
 mod ses;
 pub mod text;
 
 use std::fmt;
 
-use mail_parser::{HeaderName, Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{HeaderName, Message, MessageParser, MimeHeaders};
 use serde::{Deserialize, Serialize};
 
 use self::headers::{bare_message_id, OrigHeaders};
+use self::mime::Leaf;
 use self::text::{Cat, Hits, WEAK_FAIL};
 
 pub use self::prefilter::{headers_suggest_bounce, PREFILTER_HEADERS};
@@ -426,61 +428,58 @@ struct Parts {
     extra_deferred: Vec<Extra>,
     /// Header names of attached messages (lowercase).
     nested_headers: Vec<String>,
+    /// Top-level text/html leaves, decoded only when the HTML is needed.
+    html_deferred: Vec<usize>,
 }
 
-/// A deferred piece of `Parts::extra_text` (part index in the top-level message, byte cap).
+/// A deferred piece of `Parts::extra_text` (leaf index in the top-level message, byte cap).
 #[derive(Clone, Copy)]
 enum Extra {
     Body(usize, usize),
     NestedRaw(usize, usize),
 }
 
-fn add_extra(p: &mut Parts, depth: usize, e: Extra, m: &Message<'_>, data: &[u8]) {
+fn add_extra(p: &mut Parts, depth: usize, e: Extra, leaves: &[Leaf<'_>]) {
     if depth == 0 {
         p.extra_deferred.push(e);
     } else {
-        extra_piece(m, data, e, &mut p.extra_text);
+        extra_piece(leaves, e, &mut p.extra_text);
     }
 }
 
-fn extra_piece(m: &Message<'_>, data: &[u8], e: Extra, out: &mut String) {
-    match e {
-        Extra::Body(i, cap) => {
-            if let Some(b) = m.parts.get(i).and_then(|part| part_bytes(&part.body)) {
-                push_capped(out, &text::lossy(&b[..b.len().min(cap)]), MAX_TEXT);
+fn extra_piece(leaves: &[Leaf<'_>], e: Extra, out: &mut String) {
+    let (Extra::Body(i, cap) | Extra::NestedRaw(i, cap)) = e;
+    if let Some(leaf) = leaves.get(i) {
+        let s = match e {
+            Extra::Body(..) if leaf.ctype == "text" => leaf.text(),
+            _ => {
+                let b = leaf.bytes();
+                text::lossy(&b[..b.len().min(cap)]).into_owned().into()
             }
-        }
-        Extra::NestedRaw(i, cap) => {
-            if let Some(part) = m.parts.get(i) {
-                let raw_part: &[u8] = match &part.body {
-                    PartType::Message(nested) if part.encoding != mail_parser::Encoding::None => {
-                        nested.raw_message.as_ref()
-                    }
-                    _ => {
-                        data.get(part.offset_body as usize..part.offset_end as usize).unwrap_or(&[])
-                    }
-                };
-                push_capped(out, &text::lossy(&raw_part[..raw_part.len().min(cap)]), MAX_TEXT);
-            }
-        }
+        };
+        push_capped(out, text::truncate_str(&s, cap), MAX_TEXT);
     }
 }
 
 /// The full extra text: eager pieces (from re-split broken multiparts) and the deferred ones.
-fn extra_text_of(p: &Parts, m: &Message<'_>, data: &[u8]) -> String {
+fn extra_text_of(p: &Parts, leaves: &[Leaf<'_>]) -> String {
     let mut out = p.extra_text.clone();
     for e in &p.extra_deferred {
-        extra_piece(m, data, *e, &mut out);
+        extra_piece(leaves, *e, &mut out);
     }
     out
 }
 
-fn part_bytes<'a>(body: &'a PartType<'_>) -> Option<&'a [u8]> {
-    match body {
-        PartType::Text(t) | PartType::Html(t) => Some(t.as_bytes()),
-        PartType::Binary(b) | PartType::InlineBinary(b) => Some(b.as_ref()),
-        _ => None,
+/// The HTML collected from the parts: eager pieces and the deferred top-level
+/// text/html parts (decoded only when the HTML is needed).
+fn html_of(p: &Parts, leaves: &[Leaf<'_>]) -> String {
+    let mut out = p.html.clone();
+    for &i in &p.html_deferred {
+        if let Some(leaf) = leaves.get(i) {
+            push_capped(&mut out, &leaf.text(), MAX_TEXT * 2);
+        }
     }
+    out
 }
 
 fn push_capped(dst: &mut String, s: &str, cap: usize) {
@@ -508,9 +507,9 @@ fn looks_like_header_start(b: &[u8]) -> bool {
     }
 }
 
-fn collect_parts(m: &Message<'_>, data: &[u8]) -> Parts {
+fn collect_parts(leaves: &[Leaf<'_>]) -> Parts {
     let mut p = Parts::default();
-    collect_parts_into(m, data, &mut p, 0);
+    collect_parts_into(leaves, &mut p, 0);
     p
 }
 
@@ -556,75 +555,57 @@ fn resplit_broken_multipart(body: &str, p: &mut Parts, depth: usize) {
             p.has_text_part = true;
             continue;
         }
-        match parser().parse(piece.as_bytes()) {
-            Some(sub) => collect_parts_into(&sub, piece.as_bytes(), p, depth + 1),
+        match mime::walk(piece.as_bytes()) {
+            Some((_, leaves)) => collect_parts_into(&leaves, p, depth + 1),
             None => push_capped(&mut p.text, piece, MAX_TEXT),
         }
     }
 }
 
-fn collect_parts_into(m: &Message<'_>, data: &[u8], p: &mut Parts, depth: usize) {
-    for (pi, part) in m.parts.iter().enumerate().take(500) {
-        if matches!(part.body, PartType::Multipart(_)) {
-            continue;
-        }
-        let (ct, sub, name) = match part.content_type() {
-            Some(c) => (
-                c.ctype().to_ascii_lowercase(),
-                c.subtype().unwrap_or("").to_ascii_lowercase(),
-                part.attachment_name().unwrap_or("").to_ascii_lowercase(),
-            ),
-            None => ("text".to_string(), "plain".to_string(), String::new()),
-        };
+fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
+    for (pi, leaf) in leaves.iter().enumerate().take(500) {
+        let (ct, sub, name) = (leaf.ctype.as_str(), leaf.subtype.as_str(), leaf.name.as_str());
         if ct == "multipart" {
-            if let Some(b) = part_bytes(&part.body) {
-                let t = text::lossy(&b[..b.len().min(MAX_TEXT * 2)]);
-                if depth < 2 {
-                    resplit_broken_multipart(&t, p, depth);
-                } else {
-                    push_capped(&mut p.text, &t, MAX_TEXT);
-                    p.has_text_part = true;
-                }
-                continue;
+            let b = leaf.bytes();
+            let t = text::lossy(&b[..b.len().min(MAX_TEXT * 2)]);
+            if depth < 2 {
+                resplit_broken_multipart(&t, p, depth);
+            } else {
+                push_capped(&mut p.text, &t, MAX_TEXT);
+                p.has_text_part = true;
             }
+            continue;
         }
         // A part whose MIME header is really the original's header (no blank
         // line between the boundary and a pasted original).
-        if depth < 3
-            && part.offset_header > 0
-            && part.headers.iter().any(|h| h.name().eq_ignore_ascii_case("message-id"))
-        {
-            if let Some(hb) = data.get(part.offset_header as usize..part.offset_body as usize) {
-                p.originals.push((
-                    headers::from_header_block(hb),
-                    "the original's header lines pasted as a MIME part header",
-                ));
-            }
+        if depth < 3 && !leaf.is_root && leaf.header_has_message_id {
+            p.originals.push((
+                headers::from_header_block(leaf.header_raw),
+                "the original's header lines pasted as a MIME part header",
+            ));
         }
-        match (ct.as_str(), sub.as_str()) {
+        match (ct, sub) {
             ("message", "delivery-status")
             | ("message", "global-delivery-status")
             | ("text", "delivery-status") => {
-                if let Some(b) = part_bytes(&part.body) {
-                    let s = text::lossy(&b[..b.len().min(256 * 1024)]);
-                    p.dsns.push(dsn::parse(&s));
-                    p.mime_dsns += 1;
-                    // broken MIME can leave the original's headers inside this part
-                    add_extra(p, depth, Extra::Body(pi, 256 * 1024), m, data);
-                }
+                let b = leaf.bytes();
+                let s = text::lossy(&b[..b.len().min(256 * 1024)]);
+                p.dsns.push(dsn::parse(&s));
+                p.mime_dsns += 1;
+                // broken MIME can leave the original's headers inside this part
+                add_extra(p, depth, Extra::Body(pi, 256 * 1024), leaves);
             }
             ("message", "feedback-report") => {
                 p.arf = true;
-                if let Some(b) = part_bytes(&part.body) {
-                    let s = text::lossy(&b[..b.len().min(64 * 1024)]);
-                    for l in text::lines(&s) {
-                        if text::starts_with_ci(l, "original-rcpt-to:")
-                            || text::starts_with_ci(l, "removal-recipient:")
-                        {
-                            for a in text::find_addresses(l, 5) {
-                                if !p.arf_rcpts.contains(&a) {
-                                    p.arf_rcpts.push(a);
-                                }
+                let b = leaf.bytes();
+                let s = text::lossy(&b[..b.len().min(64 * 1024)]);
+                for l in text::lines(&s) {
+                    if text::starts_with_ci(l, "original-rcpt-to:")
+                        || text::starts_with_ci(l, "removal-recipient:")
+                    {
+                        for a in text::find_addresses(l, 5) {
+                            if !p.arf_rcpts.contains(&a) {
+                                p.arf_rcpts.push(a);
                             }
                         }
                     }
@@ -632,94 +613,78 @@ fn collect_parts_into(m: &Message<'_>, data: &[u8], p: &mut Parts, depth: usize)
             }
             ("message", "disposition-notification")
             | ("message", "global-disposition-notification") => p.mdn = true,
-            ("message", "rfc822") | ("message", "global") => match &part.body {
-                PartType::Message(nested) => {
-                    let mut h = headers::from_message(nested);
-                    if h.message_id.is_none() {
-                        // e.g. a blank line before the attached headers: parse the raw part again
-                        let raw_part: &[u8] = if part.encoding == mail_parser::Encoding::None {
-                            data.get(part.offset_body as usize..part.offset_end as usize)
-                                .unwrap_or(&[])
-                        } else {
-                            nested.raw_message.as_ref()
-                        };
-                        let raw_part = &raw_part[..raw_part.len().min(256 * 1024)];
-                        let h2 = headers::from_header_block(raw_part);
-                        if h2.message_id.is_some() {
-                            h = h2;
-                        } else {
-                            add_extra(p, depth, Extra::NestedRaw(pi, 256 * 1024), m, data);
-                        }
-                    }
-                    p.nested_headers.extend(
-                        nested.headers_raw().take(100).map(|(n, _)| n.to_ascii_lowercase()),
-                    );
-                    p.originals.push((h, "the attached original message (message/rfc822)"));
-                }
-                other => {
-                    if let Some(b) = part_bytes(other) {
-                        p.originals.push((
-                            headers::from_header_block(&b[..b.len().min(256 * 1024)]),
-                            "the attached original message (message/rfc822, unparsed)",
-                        ));
-                        add_extra(p, depth, Extra::Body(pi, 128 * 1024), m, data);
+            ("message", "rfc822") | ("message", "global") => {
+                let raw = leaf.bytes();
+                let raw = &raw[..raw.len().min(256 * 1024)];
+                let nested = mime::header_message(raw);
+                let mut h = nested.as_ref().map(headers::from_message).unwrap_or_default();
+                if h.message_id.is_none() {
+                    // e.g. a blank line before the attached headers: read the raw part again
+                    let h2 = headers::from_header_block(raw);
+                    if h2.message_id.is_some() {
+                        h = h2;
+                    } else {
+                        add_extra(p, depth, Extra::NestedRaw(pi, 256 * 1024), leaves);
                     }
                 }
-            },
+                if let Some(n) = &nested {
+                    p.nested_headers
+                        .extend(n.headers_raw().take(100).map(|(n, _)| n.to_ascii_lowercase()));
+                }
+                p.originals.push((h, "the attached original message (message/rfc822)"));
+            }
             ("text", "rfc822-headers")
             | ("message", "rfc822-headers")
             | ("message", "global-headers")
             | ("message", "partial")
             | ("text", "rfc822")
             | ("message", "headers") => {
-                if let Some(b) = part_bytes(&part.body) {
-                    let b = &b[..b.len().min(256 * 1024)];
-                    p.originals
-                        .push((headers::from_header_block(b), "the attached original headers"));
-                    add_extra(p, depth, Extra::Body(pi, 256 * 1024), m, data);
-                }
+                let b = leaf.contents();
+                let b = text::truncate_str(&b, 256 * 1024);
+                p.originals.push((
+                    headers::from_header_block(b.as_bytes()),
+                    "the attached original headers",
+                ));
+                add_extra(p, depth, Extra::Body(pi, 256 * 1024), leaves);
             }
             ("text", "html") => {
-                if let PartType::Html(h) | PartType::Text(h) = &part.body {
-                    // converted to text later, only if there is no plain text
-                    push_capped(&mut p.html, h, MAX_TEXT * 2);
+                // converted to text later, only if it is needed
+                if depth == 0 {
+                    p.html_deferred.push(pi);
+                } else {
+                    push_capped(&mut p.html, &leaf.text(), MAX_TEXT * 2);
                 }
             }
             ("text", _) | ("message", _) => {
-                if let Some(b) = part_bytes(&part.body) {
-                    let s = match &part.body {
-                        PartType::Text(t) => std::borrow::Cow::Borrowed(t.as_ref()),
-                        _ => text::lossy(&b[..b.len().min(MAX_TEXT)]),
-                    };
-                    if dsn::looks_like_dsn(&s) {
-                        p.dsns.push(dsn::parse(text::truncate_str(&s, 256 * 1024)));
-                    }
-                    p.has_text_part = true;
-                    push_capped(&mut p.text, &s, MAX_TEXT);
+                let s = if ct == "text" {
+                    leaf.text()
+                } else {
+                    let b = leaf.bytes();
+                    text::lossy(&b[..b.len().min(MAX_TEXT)]).into_owned().into()
+                };
+                if dsn::looks_like_dsn(&s) {
+                    p.dsns.push(dsn::parse(text::truncate_str(&s, 256 * 1024)));
                 }
+                p.has_text_part = true;
+                push_capped(&mut p.text, &s, MAX_TEXT);
             }
             _ => {
                 // An attached original as application/octet-stream (*.eml) etc.
-                if let PartType::Text(t) = &part.body {
-                    push_capped(&mut p.text, t, MAX_TEXT);
-                    p.has_text_part = true;
-                } else if let Some(b) = part_bytes(&part.body) {
-                    if (name.ends_with(".eml") || name.ends_with(".txt") || name.is_empty())
-                        && looks_like_header_start(b)
-                    {
-                        let b = &b[..b.len().min(256 * 1024)];
-                        p.originals.push((
-                            headers::from_header_block(b),
-                            "an attached copy of the original message",
-                        ));
-                    }
+                if (name.ends_with(".eml") || name.ends_with(".txt") || name.is_empty())
+                    && looks_like_header_start(&leaf.bytes_prefix(200))
+                {
+                    let b = leaf.bytes();
+                    let b = &b[..b.len().min(256 * 1024)];
+                    p.originals.push((
+                        headers::from_header_block(b),
+                        "an attached copy of the original message",
+                    ));
                 }
             }
         }
     }
 }
 
-/// Top-level verdict helpers.
 fn is_reply_or_forward(subject_lower: &str) -> bool {
     let s = subject_lower.trim_start();
     let s = strip_list_tag(s);
@@ -1067,7 +1032,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         a.warnings.push("message uses bare CR line endings; normalised".into());
     }
     let data: &[u8] = normalized.as_deref().unwrap_or(raw);
-    let msg = match parser().parse(data) {
+    let (msg, leaves) = match mime::walk(data) {
         Some(m) => m,
         None => {
             a.warnings.push("no message header found".into());
@@ -1079,11 +1044,18 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         return a;
     }
     let Gate { top, sig, subj_lower, subj_hits, ar_header, .. } = g;
-    let parts = collect_parts(&msg, data);
+    let parts = collect_parts(&leaves);
+    let html = if parts.html.is_empty() && parts.html_deferred.is_empty() {
+        String::new()
+    } else if !parts.has_text_part || parts.text.trim().is_empty() {
+        html_of(&parts, &leaves)
+    } else {
+        String::new()
+    };
 
     let html_text: String =
-        if (!parts.has_text_part || parts.text.trim().is_empty()) && !parts.html.is_empty() {
-            text::html_to_text(&parts.html, MAX_TEXT)
+        if (!parts.has_text_part || parts.text.trim().is_empty()) && !html.is_empty() {
+            text::html_to_text(&html, MAX_TEXT)
         } else {
             String::new()
         };
@@ -1145,15 +1117,18 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             if have_id {
                 None
             } else {
-                headers::find_quoted(&extra_text_of(&parts, &msg, data), own, MAX_QUOTE_LINES)
+                headers::find_quoted(&extra_text_of(&parts, &leaves), own, MAX_QUOTE_LINES)
             }
         })
         .or_else(|| {
-            if have_id || parts.html.is_empty() || !html_text.is_empty() {
+            if have_id
+                || (parts.html.is_empty() && parts.html_deferred.is_empty())
+                || !html_text.is_empty()
+            {
                 None
             } else {
                 headers::find_quoted(
-                    &text::html_to_text(&parts.html, MAX_TEXT),
+                    &text::html_to_text(&html_of(&parts, &leaves), MAX_TEXT),
                     own,
                     MAX_QUOTE_LINES,
                 )

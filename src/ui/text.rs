@@ -43,13 +43,18 @@ pub fn source_text(raw: &[u8]) -> String {
 
 /// The message as a person reads it: the main headers, then each text part in order; HTML as
 /// text; attached messages with their headers; other attachments named only.
+/// mail-parser 0.11.9 panics on some malformed nestings: then the source is shown instead
+/// (this runs on the worker thread, which must survive any message).
 pub fn readable_text(raw: &[u8]) -> String {
-    let Some(msg) = MessageParser::default().parse(raw) else {
-        return source_text(raw);
-    };
-    let mut out = String::new();
-    describe(&msg, 0, &mut out);
-    cap(out)
+    std::panic::catch_unwind(|| {
+        let msg = MessageParser::default().parse(raw)?;
+        let mut out = String::new();
+        describe(&msg, 0, &mut out);
+        Some(cap(out))
+    })
+    .ok()
+    .flatten()
+    .unwrap_or_else(|| source_text(raw))
 }
 
 fn describe(msg: &mail_parser::Message<'_>, depth: usize, out: &mut String) {
@@ -137,6 +142,28 @@ Content-Type: application/pdf; name=x.pdf\r\nContent-Transfer-Encoding: base64\r
         assert!(t.contains("Hello there"), "{t}");
         assert!(!t.contains("<p>"), "{t}");
         assert!(t.contains("attachment x.pdf"), "{t}");
+    }
+
+    /// mail-parser 0.11.9 panics on this nesting (a forward inside a forward whose inner
+    /// boundaries start with "--"): the detail pane shows the source instead.
+    #[test]
+    fn a_message_that_crashes_mail_parser_shows_its_source() {
+        let raw = "From: ann@example.net\r\nSubject: Fwd: photos\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"outer_b\"\r\n\r\n\
+--outer_b\r\nContent-Type: text/plain\r\n\r\nLook at this.\r\n\r\n\
+--outer_b\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n\
+From: bob@example.org\r\nSubject: Fw: photos\r\nMime-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n\
+Subject: photos\r\nFrom: carl@example.com\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=--__Q_1\r\n\r\n\r\n\
+----__Q_1\r\nContent-Type: multipart/alternative; boundary=--__Q_2\r\n\r\n\r\n\
+----__Q_2\r\nContent-Type: text/plain\r\n\r\nhello\r\n\r\n\
+----__Q_2\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n\r\n\
+----__Q_2--\r\n\r\n\
+----__Q_1\r\nContent-Type: image/jpeg; name=\"a.jpg\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n\r\n\
+----__Q_1--\r\n\r\n\
+--outer_b--\r\n";
+        let t = readable_text(raw.as_bytes());
+        assert!(t.contains("Fwd: photos"), "{t}");
     }
 
     #[test]

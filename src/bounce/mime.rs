@@ -1,0 +1,583 @@
+//! A lean MIME walker for the analysis engine.
+//!
+//! mail-parser parses every header field of every part and decodes every body
+//! — attachments, HTML alternatives and the complete attached original with
+//! its own parts — before the engine sees any of it.  The engine needs far
+//! less: the top-level header, the MIME tree of the bounce itself, the bodies
+//! of a few parts (decoded only when asked for) and the header block of an
+//! attached original.  Header fields are still parsed by mail-parser (its
+//! `MessageStream`, with the engine's lean configuration), so field semantics
+//! (folding, RFC 2047, RFC 2231 parameters) stay exactly mail-parser's; only
+//! the walk over the bodies and their decoding are done here.
+//!
+//! Bounded: at most [`MAX_LEAVES`] leaf parts and [`MAX_DEPTH`] levels of
+//! nested multiparts; every scan is linear in the input.
+
+use std::borrow::Cow;
+
+use super::text::lossy;
+
+use mail_parser::parsers::MessageStream;
+use mail_parser::{
+    Encoding, Header, HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType,
+};
+
+const MAX_LEAVES: usize = 500;
+const MAX_DEPTH: usize = 20;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Cte {
+    None,
+    QuotedPrintable,
+    Base64,
+}
+
+/// One non-multipart entity of the bounce (or a multipart whose boundary was
+/// never found: then `ctype == "multipart"` and `body` is its raw text).
+pub(crate) struct Leaf<'a> {
+    /// Lower-case type and subtype (defaults applied: text/plain, or
+    /// message/rfc822 inside multipart/digest).
+    pub ctype: String,
+    pub subtype: String,
+    /// Lower-case attachment file name ("" when none).
+    pub name: String,
+    pub cte: Cte,
+    /// This entity is the message's own header (not a MIME part inside it).
+    pub is_root: bool,
+    /// The part's own header holds a Message-ID field.
+    pub header_has_message_id: bool,
+    /// The part's header block (field lines) as raw bytes.
+    pub header_raw: &'a [u8],
+    /// The body, still transfer-encoded.
+    pub body: &'a [u8],
+    charset: Option<String>,
+}
+
+impl<'a> Leaf<'a> {
+    /// The body with its Content-Transfer-Encoding removed.
+    pub fn bytes(&self) -> Cow<'a, [u8]> {
+        decode_cte(self.body, self.cte)
+    }
+
+    /// The first bytes of the decoded body (at least `n` when the body has
+    /// them), decoding only a prefix of a large encoded body.
+    pub fn bytes_prefix(&self, n: usize) -> Cow<'a, [u8]> {
+        let raw_n = match self.cte {
+            Cte::None => n,
+            // base64: 4 chars for 3 bytes plus line breaks; QP: up to 3 chars a byte
+            Cte::Base64 => n * 2 + 8,
+            Cte::QuotedPrintable => n * 3 + 8,
+        };
+        let raw = self.body.get(..raw_n).unwrap_or(self.body);
+        decode_cte(raw, self.cte)
+    }
+
+    /// The body decoded to text: transfer encoding, then the declared charset
+    /// (unknown or missing charset: UTF-8 with replacement characters).
+    pub fn text(&self) -> Cow<'a, str> {
+        match self.bytes() {
+            Cow::Borrowed(b) => decode_charset(b, self.charset.as_deref()),
+            Cow::Owned(v) => match decode_charset(&v, self.charset.as_deref()) {
+                // unchanged: the bytes are valid UTF-8 already
+                Cow::Borrowed(_) => match String::from_utf8(v) {
+                    Ok(s) => Cow::Owned(s),
+                    Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                },
+                Cow::Owned(s) => Cow::Owned(s),
+            },
+        }
+    }
+
+    /// The body as text when this is a text/* part, else the decoded bytes
+    /// read as UTF-8 (lossily): what mail-parser gave as the part's contents.
+    pub fn contents(&self) -> Cow<'a, str> {
+        if self.ctype == "text" {
+            self.text()
+        } else {
+            match self.bytes() {
+                Cow::Borrowed(b) => lossy(b),
+                Cow::Owned(v) => match String::from_utf8(v) {
+                    Ok(s) => Cow::Owned(s),
+                    Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                },
+            }
+        }
+    }
+}
+
+/// Parse the header block at the start of `data`.  Returns the fields and the
+/// offset where the body starts.
+///
+/// The field boundaries are found here (memchr over the lines, with folding);
+/// only the values the engine reads through mail-parser's accessors (From, To,
+/// Cc, Subject, Message-ID and the MIME fields) go through mail-parser's field
+/// parsers.  Every other field is kept with its name and raw offsets only, as
+/// mail-parser's `default_header_ignore` keeps it.  A header ends at the first
+/// empty (or white-space only) line, as in mail-parser.
+fn parse_head(data: &[u8]) -> (Vec<Header<'_>>, usize) {
+    let mut headers = Vec::new();
+    let mut pos = 0;
+    while pos < data.len() {
+        // white space before a field name; a line break there ends the header
+        let mut i = pos;
+        while i < data.len() && matches!(data[i], b' ' | b'\t' | b'\r' | 0x0B | 0x0C) {
+            i += 1;
+        }
+        match data.get(i) {
+            None => return (headers, data.len()),
+            Some(b'\n') => return (headers, i + 1),
+            Some(_) => {}
+        }
+        let line_end = memchr::memchr(b'\n', &data[i..]).map_or(data.len(), |p| i + p);
+        let Some(colon) = memchr::memchr(b':', &data[i..line_end]).map(|p| i + p) else {
+            // not a field: skip the line (as mail-parser does)
+            pos = (line_end + 1).min(data.len());
+            continue;
+        };
+        // the field runs on over folded lines
+        let mut end = line_end;
+        while end < data.len() && matches!(data.get(end + 1), Some(b' ' | b'\t')) {
+            end = memchr::memchr(b'\n', &data[end + 1..]).map_or(data.len(), |p| end + 1 + p);
+        }
+        let field_end = (end + 1).min(data.len());
+        let name_bytes = data[i..colon].trim_ascii_end();
+        if !name_bytes.is_empty() && headers.len() < 10_000 {
+            let value = &data[colon + 1..field_end];
+            let (name, v) = field(name_bytes, value);
+            headers.push(Header {
+                name,
+                value: v,
+                offset_field: i as u32,
+                offset_start: (colon + 1) as u32,
+                offset_end: field_end as u32,
+            });
+        }
+        pos = field_end;
+    }
+    (headers, data.len())
+}
+
+/// A field's name and, for the fields read through mail-parser, its parsed value.
+fn field<'a>(name: &'a [u8], value: &'a [u8]) -> (HeaderName<'a>, HeaderValue<'a>) {
+    let mut lower = [0u8; 32];
+    let n = match lower.get_mut(..name.len()) {
+        Some(l) => {
+            l.copy_from_slice(name);
+            l.make_ascii_lowercase();
+            &*l
+        }
+        None => &[][..],
+    };
+    let mut st = MessageStream::new(value);
+    match n {
+        b"from" => (HeaderName::From, st.parse_address()),
+        b"to" => (HeaderName::To, st.parse_address()),
+        b"cc" => (HeaderName::Cc, st.parse_address()),
+        b"subject" => (HeaderName::Subject, st.parse_unstructured()),
+        b"message-id" => (HeaderName::MessageId, st.parse_id()),
+        b"content-type" => (HeaderName::ContentType, st.parse_content_type()),
+        b"content-disposition" => (HeaderName::ContentDisposition, st.parse_content_type()),
+        b"content-transfer-encoding" => {
+            (HeaderName::ContentTransferEncoding, st.parse_unstructured())
+        }
+        _ => (HeaderName::Other(lossy(name)), HeaderValue::Empty),
+    }
+}
+
+fn as_message<'a>(data: &'a [u8], headers: Vec<Header<'a>>, body_off: usize) -> Message<'a> {
+    Message {
+        parts: vec![MessagePart {
+            headers,
+            is_encoding_problem: false,
+            body: PartType::Text("".into()),
+            encoding: Encoding::None,
+            offset_header: 0,
+            offset_body: body_off as u32,
+            offset_end: data.len() as u32,
+        }],
+        raw_message: Cow::Borrowed(data),
+        ..Default::default()
+    }
+}
+
+/// A message's header only, as a mail-parser `Message` (for the field
+/// accessors); None when there is no header field at all.
+pub(crate) fn header_message(data: &[u8]) -> Option<Message<'_>> {
+    let (headers, body_off) = parse_head(data);
+    if headers.is_empty() {
+        return None;
+    }
+    Some(as_message(data, headers, body_off))
+}
+
+/// Walk a whole message: its header as a mail-parser `Message` and the leaf
+/// entities of its MIME tree in document order.  None when the data has no
+/// header field at all.
+pub(crate) fn walk(data: &[u8]) -> Option<(Message<'_>, Vec<Leaf<'_>>)> {
+    let (headers, body_off) = parse_head(data);
+    if headers.is_empty() {
+        return None;
+    }
+    let mut leaves = Vec::new();
+    let root = MessagePart {
+        headers,
+        is_encoding_problem: false,
+        body: PartType::Text("".into()),
+        encoding: Encoding::None,
+        offset_header: 0,
+        offset_body: body_off as u32,
+        offset_end: data.len() as u32,
+    };
+    entity(data, 0, &root, body_off, false, true, 0, &mut leaves);
+    let MessagePart { headers, .. } = root;
+    Some((as_message(data, headers, body_off), leaves))
+}
+
+/// Add the entity `data[start..]` whose header was parsed into `part` and
+/// whose body starts at `body_off` (both relative to `data`).
+#[allow(clippy::too_many_arguments)]
+fn entity<'a>(
+    data: &'a [u8],
+    start: usize,
+    part: &MessagePart<'a>,
+    body_off: usize,
+    in_digest: bool,
+    is_root: bool,
+    depth: usize,
+    out: &mut Vec<Leaf<'a>>,
+) {
+    if out.len() >= MAX_LEAVES {
+        return;
+    }
+    let body = data.get(body_off..).unwrap_or(&[]);
+    let ct = part.content_type();
+    let (ctype, subtype) = match ct {
+        Some(c) => (
+            c.ctype().trim().to_ascii_lowercase(),
+            c.subtype().unwrap_or("").trim().to_ascii_lowercase(),
+        ),
+        None if in_digest => ("message".to_string(), "rfc822".to_string()),
+        None => ("text".to_string(), "plain".to_string()),
+    };
+    if ctype == "multipart" && depth < MAX_DEPTH {
+        let boundary = ct.and_then(|c| c.attribute("boundary")).unwrap_or("");
+        if !boundary.is_empty() {
+            if let Some(pieces) = split_multipart(body, boundary.as_bytes()) {
+                let digest = subtype == "digest";
+                for (s, e) in pieces {
+                    if out.len() >= MAX_LEAVES {
+                        break;
+                    }
+                    let piece = &body[s..e];
+                    let (headers, off) = parse_head(piece);
+                    let sub = MessagePart {
+                        headers,
+                        is_encoding_problem: false,
+                        body: PartType::Text("".into()),
+                        encoding: Encoding::None,
+                        offset_header: 0,
+                        offset_body: 0,
+                        offset_end: 0,
+                    };
+                    entity(piece, 0, &sub, off, digest, false, depth + 1, out);
+                }
+                return;
+            }
+        }
+    }
+    let cte = match part.content_transfer_encoding().map(|s| s.trim().to_ascii_lowercase()) {
+        Some(s) if s == "base64" => Cte::Base64,
+        Some(s) if s == "quoted-printable" => Cte::QuotedPrintable,
+        _ => Cte::None,
+    };
+    let charset = ct
+        .and_then(|c| c.attribute("charset"))
+        .map(|s| s.trim().trim_matches('"').to_ascii_lowercase())
+        .filter(|s| !s.is_empty());
+    out.push(Leaf {
+        ctype,
+        subtype,
+        name: part.attachment_name().unwrap_or("").to_ascii_lowercase(),
+        cte,
+        is_root,
+        header_has_message_id: part
+            .headers
+            .iter()
+            .any(|h| h.name.as_str().eq_ignore_ascii_case("message-id")),
+        header_raw: data.get(start..body_off).unwrap_or(&[]),
+        body,
+        charset,
+    });
+}
+
+/// The byte ranges (relative to `body`) of the parts of a multipart body, or
+/// None when the boundary never occurs.  The first delimiter may sit anywhere
+/// (as mail-parser accepts it); later ones must start a line.  A delimiter is
+/// `--boundary` followed by `--`, white space or the end of the line.
+fn split_multipart(body: &[u8], boundary: &[u8]) -> Option<Vec<(usize, usize)>> {
+    let mut delim = Vec::with_capacity(boundary.len() + 3);
+    delim.extend_from_slice(b"\n--");
+    delim.extend_from_slice(boundary);
+    let finder = memchr::memmem::Finder::new(&delim);
+    let first = memchr::memmem::Finder::new(&delim[1..]);
+    // a delimiter match ending at `end`: is it really one? returns (is_close, next line start)
+    let check = |end: usize| -> Option<(bool, usize)> {
+        let rest = body.get(end..).unwrap_or(&[]);
+        let close = rest.starts_with(b"--");
+        let after = if close { &rest[2..] } else { rest };
+        match after.first() {
+            None | Some(b' ' | b'\t' | b'\r' | b'\n') => {}
+            Some(_) if close => {}
+            Some(_) => return None,
+        }
+        let nl = memchr::memchr(b'\n', rest).map(|p| end + p + 1).unwrap_or(body.len());
+        Some((close, nl))
+    };
+    // first delimiter
+    let mut pos = 0;
+    let mut cur = loop {
+        let at = first.find(body.get(pos..)?)? + pos;
+        if let Some((close, next)) = check(at + delim.len() - 1) {
+            if close {
+                return Some(Vec::new());
+            }
+            break next;
+        }
+        pos = at + 1;
+    };
+    let mut out = Vec::new();
+    let mut search = cur.saturating_sub(1);
+    loop {
+        if out.len() >= MAX_LEAVES {
+            break;
+        }
+        let Some(at) = body.get(search..).and_then(|b| finder.find(b)).map(|p| p + search) else {
+            // no closing delimiter: the last part runs to the end
+            out.push((cur, body.len()));
+            break;
+        };
+        match check(at + delim.len()) {
+            Some((close, next)) => {
+                // the part ends before the line break that precedes the delimiter
+                let end = if at > cur && body.get(at - 1) == Some(&b'\r') { at - 1 } else { at };
+                out.push((cur, end.max(cur)));
+                if close {
+                    break;
+                }
+                cur = next;
+                search = next.saturating_sub(1);
+            }
+            None => search = at + 1,
+        }
+    }
+    Some(out)
+}
+
+pub(crate) fn decode_cte(b: &[u8], cte: Cte) -> Cow<'_, [u8]> {
+    match cte {
+        Cte::None => Cow::Borrowed(b),
+        Cte::Base64 => Cow::Owned(base64(b)),
+        Cte::QuotedPrintable => {
+            if memchr::memchr(b'=', b).is_none() {
+                Cow::Borrowed(b)
+            } else {
+                Cow::Owned(quoted_printable(b))
+            }
+        }
+    }
+}
+
+const B64_INVALID: u8 = 0xff;
+const B64_PAD: u8 = 0xfe;
+static B64: [u8; 256] = {
+    let mut t = [B64_INVALID; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'-' as usize] = 62;
+    t[b'_' as usize] = 63;
+    t[b'=' as usize] = B64_PAD;
+    t
+};
+
+/// Lenient base64: characters outside the alphabet (line breaks, spaces,
+/// junk) are skipped; padding ends a group, so concatenated encodings decode.
+fn base64(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len() / 4 * 3 + 3);
+    let mut acc: u32 = 0;
+    let mut n = 0u32;
+    for &c in b {
+        let v = B64[c as usize];
+        if v == B64_INVALID {
+            continue;
+        }
+        if v == B64_PAD {
+            match n {
+                2 => out.push((acc >> 4) as u8),
+                3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+                _ => {}
+            }
+            acc = 0;
+            n = 0;
+            continue;
+        }
+        acc = (acc << 6) | u32::from(v);
+        n += 1;
+        if n == 4 {
+            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            acc = 0;
+            n = 0;
+        }
+    }
+    match n {
+        2 => out.push((acc >> 4) as u8),
+        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        _ => {}
+    }
+    out
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Lenient quoted-printable: `=XY` decoded, soft line breaks (`=` before the
+/// line end, trailing white space allowed) removed, anything else kept as is.
+fn quoted_printable(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let Some(p) = memchr::memchr(b'=', &b[i..]) else {
+            out.extend_from_slice(&b[i..]);
+            break;
+        };
+        out.extend_from_slice(&b[i..i + p]);
+        i += p + 1;
+        if let (Some(h), Some(l)) =
+            (b.get(i).copied().and_then(hex), b.get(i + 1).copied().and_then(hex))
+        {
+            out.push(h << 4 | l);
+            i += 2;
+            continue;
+        }
+        // soft line break?
+        let mut j = i;
+        while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'\r') {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'\n') {
+            i = j + 1;
+        } else if j >= b.len() {
+            i = j;
+        } else {
+            out.push(b'=');
+        }
+    }
+    out
+}
+
+/// Charsets whose ASCII bytes mean ASCII (so pure-ASCII text needs no decoding).
+fn ascii_compatible(cs: &str) -> bool {
+    !(cs.starts_with("utf-16")
+        || cs.starts_with("utf16")
+        || cs.starts_with("utf-7")
+        || cs.starts_with("utf7")
+        || cs.starts_with("utf-32")
+        || cs.starts_with("iso-2022")
+        || cs.starts_with("iso2022")
+        || cs.starts_with("csiso2022")
+        || cs.starts_with("hz"))
+}
+
+pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, str> {
+    let Some(cs) = charset else { return lossy(b) };
+    match cs {
+        "utf-8" | "utf8" => lossy(b),
+        _ if b.is_ascii() && ascii_compatible(cs) => lossy(b),
+        // declared ASCII but 8-bit: UTF-8 when it is valid, else Windows-1252
+        "us-ascii" | "ascii" => match std::str::from_utf8(b) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => {
+                match mail_parser::decoders::charsets::map::charset_decoder(b"windows-1252") {
+                    Some(f) => Cow::Owned(f(b)),
+                    None => lossy(b),
+                }
+            }
+        },
+        _ => match mail_parser::decoders::charsets::map::charset_decoder(cs.as_bytes()) {
+            Some(f) => Cow::Owned(f(b)),
+            None => lossy(b),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_lenient() {
+        assert_eq!(base64(b"SGVsbG8s\r\nIHdvcmxk\nIQ=="), b"Hello, world!");
+        assert_eq!(base64(b"QQ==QkM="), b"ABC");
+        assert_eq!(base64(b"  !!SGk"), b"Hi");
+    }
+
+    #[test]
+    fn quoted_printable_soft_breaks() {
+        assert_eq!(
+            quoted_printable(b"caf=C3=A9 =\r\nbar= \nbaz=3d=zz="),
+            "café barbaz==zz".as_bytes()
+        );
+    }
+
+    #[test]
+    fn walks_nested_multiparts() {
+        let m = b"From: a@b\nContent-Type: multipart/mixed; boundary=\"X\"\n\npre\n--X\nContent-Type: multipart/alternative; boundary=Y\n\n--Y\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\ncaf=E9\n--Y\nContent-Type: text/html\n\n<p>x</p>\n--Y--\n--X\nContent-Type: message/rfc822\n\nMessage-ID: <a@b>\nSubject: s\n\nbody\n--Xtra\n--X--\nepilogue";
+        let (msg, leaves) = walk(m).expect("parsed");
+        assert!(msg.from().is_some());
+        let kinds: Vec<String> =
+            leaves.iter().map(|l| format!("{}/{}", l.ctype, l.subtype)).collect();
+        assert_eq!(kinds, ["text/plain", "text/html", "message/rfc822"]);
+        assert_eq!(leaves[0].text(), "café");
+        assert_eq!(leaves[1].text(), "<p>x</p>");
+        // "--Xtra" is not a delimiter of "X"
+        assert_eq!(leaves[2].text(), "Message-ID: <a@b>\nSubject: s\n\nbody\n--Xtra");
+        assert!(!leaves[0].is_root);
+    }
+
+    #[test]
+    fn missing_boundary_keeps_the_multipart_whole() {
+        let m = b"Content-Type: multipart/report; boundary=\"nowhere\"\r\n\r\n--else\r\nhi\r\n";
+        let (_, leaves) = walk(m).expect("parsed");
+        assert_eq!(leaves.len(), 1);
+        assert_eq!(leaves[0].ctype, "multipart");
+        assert!(leaves[0].is_root);
+        assert!(walk(b"\n\nno header").is_none());
+    }
+
+    #[test]
+    fn crlf_parts_end_before_the_line_break() {
+        let m = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\nContent-Type: text/plain\r\n\r\ntwo\r\n--b--\r\n";
+        let (_, leaves) = walk(m).expect("parsed");
+        let t: Vec<String> = leaves.iter().map(|l| l.text().into_owned()).collect();
+        assert_eq!(t, ["one", "two"]);
+    }
+}
