@@ -102,20 +102,7 @@ fn usage_errors_exit_2() {
 /// panic as a warning about that one message): the message is analysed, nobody sees a panic.
 #[test]
 fn a_message_that_crashes_mail_parser_is_analysed_without_a_panic() {
-    let m = "From: ann@example.net\r\nSubject: Fwd: photos\r\nMIME-Version: 1.0\r\n\
-Content-Type: multipart/mixed; boundary=\"outer_b\"\r\n\r\n\
---outer_b\r\nContent-Type: text/plain\r\n\r\nLook at this.\r\n\r\n\
---outer_b\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n\
-From: bob@example.org\r\nSubject: Fw: photos\r\nMime-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n\
-Subject: photos\r\nFrom: carl@example.com\r\nMIME-Version: 1.0\r\n\
-Content-Type: multipart/mixed; boundary=--__Q_1\r\n\r\n\r\n\
-----__Q_1\r\nContent-Type: multipart/alternative; boundary=--__Q_2\r\n\r\n\r\n\
-----__Q_2\r\nContent-Type: text/plain\r\n\r\nhello\r\n\r\n\
-----__Q_2\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n\r\n\
-----__Q_2--\r\n\r\n\
-----__Q_1\r\nContent-Type: image/jpeg; name=\"a.jpg\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n\r\n\
-----__Q_1--\r\n\r\n\
---outer_b--\r\n";
+    let m = include_str!("fixtures/mime/nested-forward.eml");
     let tmp = tempfile::tempdir().expect("tempdir");
     let path = tmp.path().join("nested-forward.eml");
     std::fs::write(&path, m).expect("write");

@@ -184,20 +184,21 @@ fn field<'a>(name: &'a [u8], value: &'a [u8]) -> (HeaderName<'a>, HeaderValue<'a
     }
 }
 
-fn as_message<'a>(data: &'a [u8], headers: Vec<Header<'a>>, body_off: usize) -> Message<'a> {
-    Message {
-        parts: vec![MessagePart {
-            headers,
-            is_encoding_problem: false,
-            body: PartType::Text("".into()),
-            encoding: Encoding::None,
-            offset_header: 0,
-            offset_body: body_off as u32,
-            offset_end: data.len() as u32,
-        }],
-        raw_message: Cow::Borrowed(data),
-        ..Default::default()
+/// A MIME entity holding only its header fields (the body is not kept).
+fn header_part(headers: Vec<Header<'_>>, body_off: usize, end: usize) -> MessagePart<'_> {
+    MessagePart {
+        headers,
+        is_encoding_problem: false,
+        body: PartType::Text("".into()),
+        encoding: Encoding::None,
+        offset_header: 0,
+        offset_body: body_off as u32,
+        offset_end: end as u32,
     }
+}
+
+fn as_message<'a>(data: &'a [u8], part: MessagePart<'a>) -> Message<'a> {
+    Message { parts: vec![part], raw_message: Cow::Borrowed(data), ..Default::default() }
 }
 
 /// A message's header only, as a mail-parser `Message` (for the field
@@ -207,7 +208,7 @@ pub(crate) fn header_message(data: &[u8]) -> Option<Message<'_>> {
     if headers.is_empty() {
         return None;
     }
-    Some(as_message(data, headers, body_off))
+    Some(as_message(data, header_part(headers, body_off, data.len())))
 }
 
 /// Walk a whole message: its header as a mail-parser `Message` and the leaf
@@ -219,18 +220,9 @@ pub(crate) fn walk(data: &[u8]) -> Option<(Message<'_>, Vec<Leaf<'_>>)> {
         return None;
     }
     let mut leaves = Vec::new();
-    let root = MessagePart {
-        headers,
-        is_encoding_problem: false,
-        body: PartType::Text("".into()),
-        encoding: Encoding::None,
-        offset_header: 0,
-        offset_body: body_off as u32,
-        offset_end: data.len() as u32,
-    };
+    let root = header_part(headers, body_off, data.len());
     entity(data, 0, &root, body_off, false, true, 0, &mut leaves);
-    let MessagePart { headers, .. } = root;
-    Some((as_message(data, headers, body_off), leaves))
+    Some((as_message(data, root), leaves))
 }
 
 /// Add the entity `data[start..]` whose header was parsed into `part` and
@@ -270,15 +262,7 @@ fn entity<'a>(
                     }
                     let piece = &body[s..e];
                     let (headers, off) = parse_head(piece);
-                    let sub = MessagePart {
-                        headers,
-                        is_encoding_problem: false,
-                        body: PartType::Text("".into()),
-                        encoding: Encoding::None,
-                        offset_header: 0,
-                        offset_body: 0,
-                        offset_end: 0,
-                    };
+                    let sub = header_part(headers, off, piece.len());
                     entity(piece, 0, &sub, off, digest, false, depth + 1, out);
                 }
                 return;

@@ -148,20 +148,7 @@ Content-Type: application/pdf; name=x.pdf\r\nContent-Transfer-Encoding: base64\r
     /// boundaries start with "--"): the detail pane shows the source instead.
     #[test]
     fn a_message_that_crashes_mail_parser_shows_its_source() {
-        let raw = "From: ann@example.net\r\nSubject: Fwd: photos\r\nMIME-Version: 1.0\r\n\
-Content-Type: multipart/mixed; boundary=\"outer_b\"\r\n\r\n\
---outer_b\r\nContent-Type: text/plain\r\n\r\nLook at this.\r\n\r\n\
---outer_b\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n\
-From: bob@example.org\r\nSubject: Fw: photos\r\nMime-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n\
-Subject: photos\r\nFrom: carl@example.com\r\nMIME-Version: 1.0\r\n\
-Content-Type: multipart/mixed; boundary=--__Q_1\r\n\r\n\r\n\
-----__Q_1\r\nContent-Type: multipart/alternative; boundary=--__Q_2\r\n\r\n\r\n\
-----__Q_2\r\nContent-Type: text/plain\r\n\r\nhello\r\n\r\n\
-----__Q_2\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n\r\n\
-----__Q_2--\r\n\r\n\
-----__Q_1\r\nContent-Type: image/jpeg; name=\"a.jpg\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n\r\n\
-----__Q_1--\r\n\r\n\
---outer_b--\r\n";
+        let raw = include_str!("../../tests/fixtures/mime/nested-forward.eml");
         let t = readable_text(raw.as_bytes());
         assert!(t.contains("Fwd: photos"), "{t}");
     }
