@@ -5,10 +5,10 @@
 //! its own parts — before the engine sees any of it.  The engine needs far
 //! less: the top-level header, the MIME tree of the bounce itself, the bodies
 //! of a few parts (decoded only when asked for) and the header block of an
-//! attached original.  Header fields are still parsed by mail-parser (its
-//! `MessageStream`, with the engine's lean configuration), so field semantics
-//! (folding, RFC 2047, RFC 2231 parameters) stay exactly mail-parser's; only
-//! the walk over the bodies and their decoding are done here.
+//! attached original.  Field boundaries are found here; the values the engine
+//! reads (From, To, Cc, Subject, Message-ID, the MIME fields) still go through
+//! mail-parser's field parsers, so their semantics (RFC 2047 encoded words,
+//! RFC 2231 parameters) stay exactly mail-parser's.
 //!
 //! Bounded: at most [`MAX_LEAVES`] leaf parts and [`MAX_DEPTH`] levels of
 //! nested multiparts; every scan is linear in the input.
@@ -79,12 +79,21 @@ impl<'a> Leaf<'a> {
             Cow::Borrowed(b) => decode_charset(b, self.charset.as_deref()),
             Cow::Owned(v) => match decode_charset(&v, self.charset.as_deref()) {
                 // unchanged: the bytes are valid UTF-8 already
-                Cow::Borrowed(_) => match String::from_utf8(v) {
-                    Ok(s) => Cow::Owned(s),
-                    Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
-                },
+                Cow::Borrowed(_) => Cow::Owned(owned_lossy(v)),
                 Cow::Owned(s) => Cow::Owned(s),
             },
+        }
+    }
+
+    /// The first `cap` bytes of the decoded body read as UTF-8 (lossily), no
+    /// charset applied: for message/* and other non-text parts.
+    pub fn lossy_prefix(&self, cap: usize) -> Cow<'a, str> {
+        match self.bytes() {
+            Cow::Borrowed(b) => lossy(&b[..b.len().min(cap)]),
+            Cow::Owned(mut v) => {
+                v.truncate(cap);
+                Cow::Owned(owned_lossy(v))
+            }
         }
     }
 
@@ -94,14 +103,16 @@ impl<'a> Leaf<'a> {
         if self.ctype == "text" {
             self.text()
         } else {
-            match self.bytes() {
-                Cow::Borrowed(b) => lossy(b),
-                Cow::Owned(v) => match String::from_utf8(v) {
-                    Ok(s) => Cow::Owned(s),
-                    Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
-                },
-            }
+            self.lossy_prefix(usize::MAX)
         }
+    }
+}
+
+/// `v` as a String, invalid UTF-8 replaced (no copy when it is valid).
+fn owned_lossy(v: Vec<u8>) -> String {
+    match String::from_utf8(v) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 
@@ -221,18 +232,15 @@ pub(crate) fn walk(data: &[u8]) -> Option<(Message<'_>, Vec<Leaf<'_>>)> {
     }
     let mut leaves = Vec::new();
     let root = header_part(headers, body_off, data.len());
-    entity(data, 0, &root, body_off, false, true, 0, &mut leaves);
+    entity(data, &root, false, true, 0, &mut leaves);
     Some((as_message(data, root), leaves))
 }
 
-/// Add the entity `data[start..]` whose header was parsed into `part` and
-/// whose body starts at `body_off` (both relative to `data`).
-#[allow(clippy::too_many_arguments)]
+/// Add the entity `data` whose header was parsed into `part` (its body starts
+/// at `part.offset_body`).
 fn entity<'a>(
     data: &'a [u8],
-    start: usize,
     part: &MessagePart<'a>,
-    body_off: usize,
     in_digest: bool,
     is_root: bool,
     depth: usize,
@@ -241,6 +249,7 @@ fn entity<'a>(
     if out.len() >= MAX_LEAVES {
         return;
     }
+    let body_off = part.offset_body as usize;
     let body = data.get(body_off..).unwrap_or(&[]);
     let ct = part.content_type();
     let (ctype, subtype) = match ct {
@@ -263,7 +272,7 @@ fn entity<'a>(
                     let piece = &body[s..e];
                     let (headers, off) = parse_head(piece);
                     let sub = header_part(headers, off, piece.len());
-                    entity(piece, 0, &sub, off, digest, false, depth + 1, out);
+                    entity(piece, &sub, digest, false, depth + 1, out);
                 }
                 return;
             }
@@ -284,11 +293,8 @@ fn entity<'a>(
         name: part.attachment_name().unwrap_or("").to_ascii_lowercase(),
         cte,
         is_root,
-        header_has_message_id: part
-            .headers
-            .iter()
-            .any(|h| h.name.as_str().eq_ignore_ascii_case("message-id")),
-        header_raw: data.get(start..body_off).unwrap_or(&[]),
+        header_has_message_id: part.headers.iter().any(|h| h.name == HeaderName::MessageId),
+        header_raw: data.get(..body_off).unwrap_or(&[]),
         body,
         charset,
     });

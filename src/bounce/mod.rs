@@ -27,7 +27,9 @@ use self::text::{Cat, Hits, WEAK_FAIL};
 
 pub use self::prefilter::{headers_suggest_bounce, PREFILTER_HEADERS};
 
-/// The mail-parser configuration used everywhere: structured parsing only of
+/// The mail-parser configuration of the header-only prefilter (the analysis
+/// itself finds fields with `mime.rs` and hands the same fields to mail-parser's
+/// field parsers): structured parsing only of
 /// the fields the engine reads through mail-parser (MIME headers, From, To,
 /// Cc, Subject, Message-ID).  Everything else (Received above all, whose
 /// structured parsing is expensive) is only skipped over; its raw value stays
@@ -432,6 +434,13 @@ struct Parts {
     html_deferred: Vec<usize>,
 }
 
+impl Parts {
+    /// Some text/html part was found (decoded or deferred).
+    fn has_html(&self) -> bool {
+        !self.html.is_empty() || !self.html_deferred.is_empty()
+    }
+}
+
 /// A deferred piece of `Parts::extra_text` (leaf index in the top-level message, byte cap).
 #[derive(Clone, Copy)]
 enum Extra {
@@ -452,10 +461,7 @@ fn extra_piece(leaves: &[Leaf<'_>], e: Extra, out: &mut String) {
     if let Some(leaf) = leaves.get(i) {
         let s = match e {
             Extra::Body(..) if leaf.ctype == "text" => leaf.text(),
-            _ => {
-                let b = leaf.bytes();
-                text::lossy(&b[..b.len().min(cap)]).into_owned().into()
-            }
+            _ => leaf.lossy_prefix(cap),
         };
         push_capped(out, text::truncate_str(&s, cap), MAX_TEXT);
     }
@@ -566,8 +572,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
     for (pi, leaf) in leaves.iter().enumerate().take(500) {
         let (ct, sub, name) = (leaf.ctype.as_str(), leaf.subtype.as_str(), leaf.name.as_str());
         if ct == "multipart" {
-            let b = leaf.bytes();
-            let t = text::lossy(&b[..b.len().min(MAX_TEXT * 2)]);
+            let t = leaf.lossy_prefix(MAX_TEXT * 2);
             if depth < 2 {
                 resplit_broken_multipart(&t, p, depth);
             } else {
@@ -588,8 +593,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
             ("message", "delivery-status")
             | ("message", "global-delivery-status")
             | ("text", "delivery-status") => {
-                let b = leaf.bytes();
-                let s = text::lossy(&b[..b.len().min(256 * 1024)]);
+                let s = leaf.lossy_prefix(256 * 1024);
                 p.dsns.push(dsn::parse(&s));
                 p.mime_dsns += 1;
                 // broken MIME can leave the original's headers inside this part
@@ -597,8 +601,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
             }
             ("message", "feedback-report") => {
                 p.arf = true;
-                let b = leaf.bytes();
-                let s = text::lossy(&b[..b.len().min(64 * 1024)]);
+                let s = leaf.lossy_prefix(64 * 1024);
                 for l in text::lines(&s) {
                     if text::starts_with_ci(l, "original-rcpt-to:")
                         || text::starts_with_ci(l, "removal-recipient:")
@@ -656,12 +659,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
                 }
             }
             ("text", _) | ("message", _) => {
-                let s = if ct == "text" {
-                    leaf.text()
-                } else {
-                    let b = leaf.bytes();
-                    text::lossy(&b[..b.len().min(MAX_TEXT)]).into_owned().into()
-                };
+                let s = if ct == "text" { leaf.text() } else { leaf.lossy_prefix(MAX_TEXT) };
                 if dsn::looks_like_dsn(&s) {
                     p.dsns.push(dsn::parse(text::truncate_str(&s, 256 * 1024)));
                 }
@@ -685,6 +683,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
     }
 }
 
+/// Top-level verdict helpers.
 fn is_reply_or_forward(subject_lower: &str) -> bool {
     let s = subject_lower.trim_start();
     let s = strip_list_tag(s);
@@ -1045,17 +1044,10 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     }
     let Gate { top, sig, subj_lower, subj_hits, ar_header, .. } = g;
     let parts = collect_parts(&leaves);
-    let html = if parts.html.is_empty() && parts.html_deferred.is_empty() {
-        String::new()
-    } else if !parts.has_text_part || parts.text.trim().is_empty() {
-        html_of(&parts, &leaves)
-    } else {
-        String::new()
-    };
 
     let html_text: String =
-        if (!parts.has_text_part || parts.text.trim().is_empty()) && !html.is_empty() {
-            text::html_to_text(&html, MAX_TEXT)
+        if (!parts.has_text_part || parts.text.trim().is_empty()) && parts.has_html() {
+            text::html_to_text(&html_of(&parts, &leaves), MAX_TEXT)
         } else {
             String::new()
         };
@@ -1121,10 +1113,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             }
         })
         .or_else(|| {
-            if have_id
-                || (parts.html.is_empty() && parts.html_deferred.is_empty())
-                || !html_text.is_empty()
-            {
+            if have_id || !parts.has_html() || !html_text.is_empty() {
                 None
             } else {
                 headers::find_quoted(

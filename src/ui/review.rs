@@ -892,8 +892,18 @@ struct ShownRow {
     check: egui::widget_style::WidgetState,
 }
 
-/// The widths the resizable columns start with.
-const INITIAL_WIDTHS: [f32; 3] = [120.0, 100.0, 86.0];
+/// The widths the resizable columns start with (their `initial` in [`COLUMNS`]).
+const INITIAL_WIDTHS: [f32; 3] = {
+    let mut out = [0.0; 3];
+    let mut c = 0;
+    while c < COLUMNS.len() {
+        if let table::Width::Resizable { slot, initial, .. } = COLUMNS[c] {
+            out[slot] = initial;
+        }
+        c += 1;
+    }
+    out
+};
 
 fn verdict_color(v: Option<Verdict>, text: egui::Color32) -> egui::Color32 {
     match v {
