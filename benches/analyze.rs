@@ -77,15 +77,21 @@ fn main() {
     println!("NeverSent / mail-parser time ratio: {:.2}x (goal <= 2x)", ns / mp);
     if sisimai {
         match run_sisimai(&inputs) {
-            Ok((secs, count)) => {
-                let rate = count as f64 / secs;
+            Ok(s) => {
+                let cold = s.count as f64 / s.first_pass;
+                let warm = (s.count * s.warm_passes) as f64 / s.warm_secs;
                 println!(
-                    "Sisimai (perl)    : {:>10.0} msgs/s  ({:.3} s for {} msgs, one process)",
-                    rate, secs, count
+                    "Sisimai (perl), first pass : {:>10.0} msgs/s  ({:.3} s for {} msgs, one process; loads its modules as it meets each format)",
+                    cold, s.first_pass, s.count
                 );
                 println!(
-                    "NeverSent / Sisimai throughput ratio: {:.1}x (goal >= 50x)",
-                    ns_rate / rate
+                    "Sisimai (perl), warm       : {:>10.0} msgs/s  ({:.3} s for {} more passes in the same process)",
+                    warm, s.warm_secs, s.warm_passes
+                );
+                println!(
+                    "NeverSent / Sisimai throughput ratio: {:.1}x against its first pass, {:.1}x against it warm (goal >= 50x)",
+                    ns_rate / cold,
+                    ns_rate / warm
                 );
             }
             Err(e) => println!("Sisimai not run: {}", e),
@@ -96,16 +102,31 @@ fn main() {
     }
 }
 
-fn run_sisimai(files: &[PathBuf]) -> Result<(f64, usize), String> {
+struct SisimaiRun {
+    count: usize,
+    /// Seconds for the first pass over the files, in a fresh process.
+    first_pass: f64,
+    /// Passes after the first, and the seconds they took together.
+    warm_passes: usize,
+    warm_secs: f64,
+}
+
+fn run_sisimai(files: &[PathBuf]) -> Result<SisimaiRun, String> {
     let list = std::env::temp_dir().join(format!("neversent-bench-{}.lst", std::process::id()));
     let body: String = files.iter().map(|p| format!("{}\n", p.display())).collect();
     std::fs::write(&list, body).map_err(|e| e.to_string())?;
+    // The first pass is timed alone: Sisimai loads the module for each MTA format the first time
+    // it meets one. Three more passes in the same process give its steady-state speed.
     let script = r#"
 use strict; use warnings; use Sisimai; use Time::HiRes qw(time);
 open(my $fh, '<', $ARGV[0]) or die $!; my @f = <$fh>; chomp @f; close $fh;
-my $n = 0; my $t0 = time;
-for my $p (@f) { my $r = Sisimai->make($p) // []; $n++; }
-printf "%.6f %d\n", time - $t0, $n;
+my @t;
+for my $pass (0..3) {
+    my $t0 = time;
+    for my $p (@f) { my $r = Sisimai->make($p) // []; }
+    push @t, time - $t0;
+}
+printf "%d %.6f %.6f\n", scalar(@f), $t[0], $t[1] + $t[2] + $t[3];
 "#;
     let out = std::process::Command::new("perl")
         .arg("-e")
@@ -119,7 +140,9 @@ printf "%.6f %d\n", time - $t0, $n;
     }
     let s = String::from_utf8_lossy(&out.stdout);
     let mut it = s.split_whitespace();
-    let secs: f64 = it.next().and_then(|x| x.parse().ok()).ok_or("bad perl output")?;
-    let n: usize = it.next().and_then(|x| x.parse().ok()).ok_or("bad perl output")?;
-    Ok((secs, n))
+    let mut num = || it.next().and_then(|x| x.parse::<f64>().ok()).ok_or("bad perl output");
+    let count = num()? as usize;
+    let first_pass = num()?;
+    let warm_secs = num()?;
+    Ok(SisimaiRun { count, first_pass, warm_passes: 3, warm_secs })
 }
