@@ -3,12 +3,12 @@
 //! data, the tab, the search or the sort change — never every frame.
 
 use super::format;
-use super::table::{self, MeshCache, TextCache};
+use super::table::{self, MeshCache, StateMeshes, TextCache};
 use crate::mailstore::Uid;
 use crate::scan::{ScanItem, ScanReport};
 use crate::triage::Verdict;
 use egui::emath::GuiRounding as _;
-use egui::{pos2, vec2, Color32, Key, Modifiers, Rect, RichText, Sense, Shape, Ui};
+use egui::{pos2, vec2, Color32, Key, Mesh, Modifiers, Rect, RichText, Sense, Shape, Ui};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -180,6 +180,8 @@ pub struct ReviewList {
     texts: TextCache,
     /// The visible rows, tessellated.
     body: MeshCache<BodyKey>,
+    /// How a row looks apart from its text, per state.
+    looks: StateMeshes<RowLook>,
 }
 
 impl Default for ReviewList {
@@ -203,6 +205,7 @@ impl Default for ReviewList {
             resized: INITIAL_WIDTHS,
             texts: TextCache::default(),
             body: MeshCache::default(),
+            looks: StateMeshes::default(),
         }
     }
 }
@@ -584,7 +587,6 @@ impl ReviewList {
         let available =
             ui.available_rect_before_wrap().width() - ui.spacing().scroll.allocated_width();
         let widths = table::widths(&COLUMNS, &self.resized, available, spacing.x);
-        self.texts.begin_frame(ui, &font, &widths);
         let table_id = ui.scope_id().with("review-table");
         let top_left = ui.available_rect_before_wrap().left_top();
         // Left edges of the columns.
@@ -594,6 +596,11 @@ impl ReviewList {
             xs[c] = x;
             x += w + spacing.x;
         }
+        let text_color = ui.visuals().text_color();
+        // The text columns: all but the checkbox.
+        let text_columns: [(f32, f32); COLUMNS.len() - 1] =
+            std::array::from_fn(|c| (xs[c + 1], widths[c + 1]));
+        self.texts.begin_frame(ui, &font, &text_columns, text_color);
         let total_width = x - spacing.x - top_left.x;
         let cell =
             |c: usize, top: f32| Rect::from_min_size(pos2(xs[c], top), vec2(widths[c], row_height));
@@ -617,7 +624,6 @@ impl ReviewList {
         let pitch = row_height + spacing.y;
         let scroll_to = self.scroll_to.take();
         let judged = self.judged;
-        let text_color = ui.visuals().text_color();
         let mut toggled = false;
         egui::ScrollArea::vertical()
             .id_salt(table_id.with("body"))
@@ -696,53 +702,78 @@ impl ReviewList {
                 };
                 let rows = &self.rows;
                 let texts = &mut self.texts;
+                let looks = &mut self.looks;
+                let geometry: Vec<f32> =
+                    xs.iter().chain(&widths).copied().chain([row_height, spacing.y]).collect();
+                looks.begin_frame(ui, &geometry);
                 self.body.paint(ui, key, |key, shapes| {
                     let visuals = ui.visuals();
-                    for s in &key.rows {
-                        let r = &rows[s.index];
-                        let y = top + s.pos as f32 * pitch;
-                        // Backgrounds: stripes, selection, hover, without gaps between rows.
-                        let background = row_rect(y).expand2(0.5 * spacing).round_ui();
-                        if s.pos % 2 == 0 {
-                            shapes.push(Shape::rect_filled(
-                                background,
-                                0.0,
-                                visuals.faint_bg_color,
-                            ));
+                    // Made again if egui's font atlas grew while they were made (new glyphs).
+                    for _ in 0..3 {
+                        for s in &key.rows {
+                            let r = &rows[s.index];
+                            texts.row(ui, s.index, || {
+                                [
+                                    (r.date_text.as_str(), None),
+                                    (r.claims.as_str(), None),
+                                    (r.subject.as_str(), None),
+                                    (r.kind, None),
+                                    (
+                                        format::verdict(r.verdict),
+                                        Some(verdict_color(r.verdict, text_color)),
+                                    ),
+                                    (r.reason.as_str(), None),
+                                ]
+                            });
                         }
-                        if s.selected {
-                            shapes.push(Shape::rect_filled(
-                                background,
-                                0.0,
-                                visuals.selection.bg_fill,
-                            ));
-                        } else if s.hovered {
-                            shapes.push(Shape::rect_filled(
-                                background,
-                                0.0,
-                                visuals.widgets.hovered.bg_fill,
-                            ));
-                        }
-                        table::checkbox(ui.style(), check_rect(y), s.check, s.checked, shapes);
-                        let galleys = texts.row(ui, s.index, || {
-                            [
-                                (r.date_text.as_str(), widths[1]),
-                                (r.claims.as_str(), widths[2]),
-                                (r.subject.as_str(), widths[3]),
-                                (r.kind, widths[4]),
-                                (format::verdict(r.verdict), widths[5]),
-                                (r.reason.as_str(), widths[6]),
-                            ]
-                        });
-                        for (c, galley) in galleys.iter().enumerate() {
-                            let color = if c == 4 {
-                                verdict_color(r.verdict, text_color)
-                            } else {
-                                text_color
-                            };
-                            shapes.push(table::text(cell(c + 1, y), galley, color));
+                        if !texts.settle(ui) {
+                            break;
                         }
                     }
+                    for s in &key.rows {
+                        // How the row looks apart from its text, drawn at y = 0 once per state.
+                        looks.prepare(s.look(), |look, shapes| {
+                            // Backgrounds: stripes, selection, hover, without gaps between rows.
+                            let background = row_rect(0.0).expand2(0.5 * spacing).round_ui();
+                            let fill = if look.selected {
+                                Some(visuals.selection.bg_fill)
+                            } else if look.hovered {
+                                Some(visuals.widgets.hovered.bg_fill)
+                            } else {
+                                None
+                            };
+                            if look.stripe {
+                                shapes.push(Shape::rect_filled(
+                                    background,
+                                    0.0,
+                                    visuals.faint_bg_color,
+                                ));
+                            }
+                            if let Some(fill) = fill {
+                                shapes.push(Shape::rect_filled(background, 0.0, fill));
+                            }
+                            table::checkbox(
+                                ui.style(),
+                                check_rect(0.0),
+                                look.check,
+                                look.checked,
+                                shapes,
+                            );
+                        });
+                    }
+                    // Everything goes into one mesh: each row on a whole pixel (as egui's
+                    // tessellator puts text), backgrounds first, then the text, centred.
+                    let ppp = ui.ctx().pixels_per_point();
+                    let text_offset =
+                        (0.5 * (row_height - texts.line_height())).round_to_pixels(ppp);
+                    let row_top = |s: &ShownRow| (top + s.pos as f32 * pitch).round_to_pixels(ppp);
+                    let meshes: Vec<(&Mesh, f32)> = (key.rows.iter())
+                        .filter_map(|s| Some((looks.get(&s.look())?, row_top(s))))
+                        .chain(key.rows.iter().filter_map(|s| {
+                            Some((texts.cached_row(s.index)?, row_top(s) + text_offset))
+                        }))
+                        .collect();
+                    shapes.push(Shape::mesh(table::join_moved(&meshes)));
                 });
             });
         let bottom = ui.min_rect().bottom();
@@ -886,6 +917,28 @@ struct ShownRow {
     pos: usize,
     /// Index into the rows.
     index: usize,
+    checked: bool,
+    selected: bool,
+    hovered: bool,
+    check: egui::widget_style::WidgetState,
+}
+
+impl ShownRow {
+    fn look(&self) -> RowLook {
+        RowLook {
+            stripe: self.pos.is_multiple_of(2),
+            checked: self.checked,
+            selected: self.selected,
+            hovered: self.hovered,
+            check: self.check,
+        }
+    }
+}
+
+/// How a row looks apart from its text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RowLook {
+    stripe: bool,
     checked: bool,
     selected: bool,
     hovered: bool,

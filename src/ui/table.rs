@@ -3,10 +3,11 @@
 //! they look the same, and a checkbox painted without a widget layout. The table itself (header,
 //! rows, scrolling, keyboard) is in [`super::review`].
 
+use egui::emath::GuiRounding;
 use egui::epaint::{self, Galley, Mesh, Tessellator};
 use egui::text::{LayoutJob, TextWrapping};
 use egui::widget_style::WidgetState;
-use egui::{pos2, vec2, Color32, FontId, Rect, Response, Shape, Style, Ui};
+use egui::{pos2, vec2, Color32, FontId, Pos2, Rect, Response, Shape, Style, Ui};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -53,35 +54,153 @@ pub(super) fn widths<const N: usize>(
     out
 }
 
-/// Text laid out once per visible row and column, and reused frame after frame while nothing
-/// it depends on changes: the font, the column widths (text is cut with "…" to fit), the data
-/// (the owner calls [`TextCache::clear`]), and egui's font atlas. Colours are applied when
-/// painting, so the theme and the selection never need a new layout.
-#[derive(Default)]
+/// The text of the visible rows, turned into glyph quads once and kept while nothing it depends
+/// on changes: the font, the column positions and widths (text is cut with "…" to fit), the text
+/// colour, the data (the owner calls [`TextCache::clear`]), and egui's font atlas.
+///
+/// Shaping a cell's text through egui costs about as much as the rest of a frame, and a row that
+/// scrolls into view has six. So for text in scripts that need no shaping (Latin, Greek,
+/// Cyrillic, CJK, common symbols) the table places the glyphs itself: each character's glyph is
+/// taken once from a one-character galley that egui laid out, at each of the four sub-pixel
+/// offsets egui renders glyphs at, and the text is then put together exactly as egui's layout
+/// would, quad by quad, without kerning or ligatures. Any other text (Arabic, Indic, combining
+/// marks, emoji, control characters) is laid out by egui as before and its galley's mesh is used.
 pub(super) struct TextCache {
     /// A tiny text laid out through egui's own galley cache every frame. egui clears that cache
     /// whenever galleys become invalid (the font atlas filled up and was rebuilt, the fonts, the
     /// pixels per point or the text options changed); then it hands out a new `Arc`, and
-    /// everything here is laid out again.
+    /// everything here is made again.
     witness: Option<Arc<Galley>>,
     font: Option<FontId>,
-    widths: Vec<f32>,
-    /// Row (index into the list's rows) → one galley per text column.
-    rows: HashMap<usize, Vec<Arc<Galley>>>,
+    columns: Vec<(f32, f32)>,
+    color: Option<Color32>,
+    font_texture: [usize; 2],
+    pixels_per_point: f32,
+    /// Height of a line of text in the font (a one-line galley's height).
+    line_height: f32,
+    /// The glyphs harvested so far.
+    faces: Vec<GlyphFace>,
+    /// Characters below 128 → index into `faces`, or [`UNKNOWN`], or [`NEEDS_SHAPING`].
+    ascii: [u32; 128],
+    /// The same for all other characters met so far.
+    glyphs: HashMap<char, u32, FastHash>,
+    /// Pairs of characters met so far → kerning (see [`TextCache::learn_pairs`]).
+    pairs: HashMap<(char, char), f32, FastHash>,
+    /// Row (index into the list's rows) → the glyph quads of its text columns, positioned at
+    /// their columns and with the top of the text at y = 0.
+    rows: HashMap<usize, Mesh, FastHash>,
     /// Other text (headers), by what it says and how wide it may be.
     other: HashMap<(&'static str, u32), Arc<Galley>>,
-    /// Changes whenever galleys handed out before may differ from those handed out now.
+    /// Changes whenever meshes handed out before may differ from those handed out now.
     generation: u64,
+}
+
+impl Default for TextCache {
+    fn default() -> Self {
+        TextCache {
+            witness: None,
+            font: None,
+            columns: Vec::new(),
+            color: None,
+            font_texture: [0; 2],
+            pixels_per_point: 1.0,
+            line_height: 0.0,
+            faces: Vec::new(),
+            ascii: [UNKNOWN; 128],
+            glyphs: HashMap::default(),
+            pairs: HashMap::default(),
+            rows: HashMap::default(),
+            other: HashMap::new(),
+            generation: 0,
+        }
+    }
 }
 
 impl std::fmt::Debug for TextCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextCache").field("rows", &self.rows.len()).finish_non_exhaustive()
+        f.debug_struct("TextCache")
+            .field("rows", &self.rows.len())
+            .field("glyphs", &self.faces.len())
+            .finish_non_exhaustive()
     }
 }
 
+/// Not looked at yet, in [`TextCache::ascii`] and [`TextCache::glyphs`].
+const UNKNOWN: u32 = u32::MAX;
+/// Text with this character must be laid out by egui.
+const NEEDS_SHAPING: u32 = u32::MAX - 1;
+
 /// Rows kept beyond those on screen before the cache is trimmed.
 const KEEP_ROWS: usize = 256;
+
+/// One character's glyph as egui's layout places it.
+#[derive(Debug, Clone, Copy)]
+struct GlyphFace {
+    /// How far the next character goes, in physical pixels.
+    advance_px: f32,
+    /// Whether egui draws this glyph at a sub-pixel offset (one of four), or at the nearest whole
+    /// pixel (CJK).
+    binned: bool,
+    /// The glyph's quad for each sub-pixel offset, relative to the whole pixel the glyph starts
+    /// at; `None` when there is nothing to draw (a space).
+    quads: [Option<Quad>; 4],
+}
+
+impl GlyphFace {
+    /// The whole pixel a glyph placed at `at` (physical pixels) is drawn from, and at which of
+    /// the four sub-pixel offsets.
+    fn start(&self, at: f32) -> (i32, usize) {
+        if self.binned {
+            subpixel_bin(at)
+        } else {
+            (at.round() as i32, 0)
+        }
+    }
+}
+
+/// A textured rectangle: position in points, texture coordinates in texels (they stay valid
+/// when egui's font atlas grows).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Quad {
+    rect: Rect,
+    uv: Rect,
+}
+
+/// egui's sub-pixel binning (`epaint::text::glyph_atlas::SubpixelBin::new`): the whole pixel a
+/// glyph at `pos` (physical pixels, not negative) starts at, and which of four offsets it is
+/// drawn at.
+fn subpixel_bin(pos: f32) -> (i32, usize) {
+    let whole = pos as i32;
+    let fract = pos - whole as f32;
+    match fract {
+        f if f < 0.125 => (whole, 0),
+        f if f < 0.375 => (whole, 1),
+        f if f < 0.625 => (whole, 2),
+        f if f < 0.875 => (whole, 3),
+        _ => (whole + 1, 0),
+    }
+}
+
+/// Whether a character is drawn the same wherever it stands, so that its glyph can be placed
+/// without shaping: not a control, combining mark, joiner or direction mark, and in a script
+/// without contextual forms.
+fn needs_no_shaping(c: char) -> bool {
+    matches!(c,
+        ' '..='~'
+        | '\u{A0}'..='\u{2FF}'         // Latin-1, Latin Extended, IPA, spacing modifiers
+        | '\u{370}'..='\u{482}'        // Greek, Cyrillic (without its combining marks)
+        | '\u{48A}'..='\u{52F}'
+        | '\u{1E00}'..='\u{1FFF}'      // Latin Extended Additional, Greek Extended
+        | '\u{2010}'..='\u{2027}'      // dashes, quotes, bullets, "…"
+        | '\u{2030}'..='\u{205E}'
+        | '\u{2070}'..='\u{2BFF}'      // super/subscripts, currency, letterlike, arrows, math
+        | '\u{3000}'..='\u{3029}'      // CJK symbols, kana, ideographs, Hangul
+        | '\u{3030}'..='\u{3098}'
+        | '\u{309B}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7A3}'
+        | '\u{FF01}'..='\u{FFEF}'      // full-width forms
+    )
+}
 
 impl TextCache {
     /// Forgets every row's text (the rows changed).
@@ -95,8 +214,9 @@ impl TextCache {
         self.generation
     }
 
-    /// Call once per frame before using the cache: drops what is no longer valid.
-    pub fn begin_frame(&mut self, ui: &Ui, font: &FontId, widths: &[f32]) {
+    /// Call once per frame before using the cache: drops what is no longer valid. `columns`:
+    /// the left edge and width of each text column; `color`: the text colour.
+    pub fn begin_frame(&mut self, ui: &Ui, font: &FontId, columns: &[(f32, f32)], color: Color32) {
         let witness = ui.fonts_mut(|f| {
             f.layout_job(LayoutJob::simple_singleline(
                 "…".into(),
@@ -104,38 +224,295 @@ impl TextCache {
                 Color32::PLACEHOLDER,
             ))
         });
-        let valid = self.witness.as_ref().is_some_and(|w| Arc::ptr_eq(w, &witness))
-            && self.font.as_ref() == Some(font)
-            && self.widths == widths;
+        let font_texture = ui.ctx().fonts(|f| f.font_image_size());
+        let fonts_same = self.witness.as_ref().is_some_and(|w| Arc::ptr_eq(w, &witness))
+            && self.font.as_ref() == Some(font);
+        let valid = fonts_same
+            && self.font_texture == font_texture
+            && self.columns == columns
+            && self.color == Some(color);
+        if !fonts_same {
+            self.glyphs.clear();
+            self.pairs.clear();
+            self.faces.clear();
+            self.ascii = [UNKNOWN; 128];
+            self.line_height = witness.size().y;
+            self.pixels_per_point = ui.ctx().pixels_per_point();
+            self.witness = Some(witness);
+            self.font = Some(font.clone());
+            self.other.clear();
+        }
         if !valid {
             self.generation += 1;
             self.rows.clear();
-            self.other.clear();
-            self.witness = Some(witness);
-            self.font = Some(font.clone());
-            self.widths.clear();
-            self.widths.extend_from_slice(widths);
+            self.columns.clear();
+            self.columns.extend_from_slice(columns);
+            self.color = Some(color);
+            self.font_texture = font_texture;
         } else if self.rows.len() > KEEP_ROWS {
             self.rows.clear();
         }
     }
 
-    /// The galleys of row `index`, made by `texts` (one text and width per column) if needed.
-    pub fn row<'t>(
+    /// Call after making rows: if egui's font atlas grew meanwhile (new glyphs), the rows made
+    /// so far have texture coordinates for the old size; they are dropped and this returns true,
+    /// so that the caller makes them again.
+    pub fn settle(&mut self, ui: &Ui) -> bool {
+        let font_texture = ui.ctx().fonts(|f| f.font_image_size());
+        if font_texture == self.font_texture {
+            return false;
+        }
+        self.font_texture = font_texture;
+        self.rows.clear();
+        self.generation += 1;
+        true
+    }
+
+    /// Height of a line of text, for centring [`Self::row`]'s meshes in their rows.
+    pub fn line_height(&self) -> f32 {
+        self.line_height
+    }
+
+    /// The text of row `index`: one text per column (as given to [`Self::begin_frame`]), and the
+    /// colour of each if not the text colour; made by `texts` if needed. The mesh has the top of
+    /// the text at y = 0 and the font texture's coordinates.
+    pub fn row<'t, const N: usize>(
         &mut self,
         ui: &Ui,
         index: usize,
-        texts: impl FnOnce() -> [(&'t str, f32); 6],
-    ) -> &[Arc<Galley>] {
-        let font = self.font.clone().unwrap_or_default();
-        self.rows.entry(index).or_insert_with(|| {
+        texts: impl FnOnce() -> [(&'t str, Option<Color32>); N],
+    ) -> &Mesh {
+        if !self.rows.contains_key(&index) {
+            let mut mesh = Mesh::default();
+            let texts = texts();
+            let chars: usize = texts.iter().map(|(t, _)| t.len()).sum();
+            mesh.vertices.reserve(4 * chars);
+            mesh.indices.reserve(6 * chars);
+            let color = self.color.unwrap_or(Color32::PLACEHOLDER);
             ui.fonts_mut(|f| {
-                texts()
-                    .into_iter()
-                    .map(|(text, width)| f.layout_job(job(text, font.clone(), width)))
-                    .collect()
-            })
-        })
+                for (c, (text, cell_color)) in texts.into_iter().enumerate() {
+                    let Some(&(x, width)) = self.columns.get(c) else { break };
+                    self.cell(f, text, x, width, cell_color.unwrap_or(color), &mut mesh);
+                }
+            });
+            self.rows.insert(index, mesh);
+        }
+        &self.rows[&index]
+    }
+
+    /// The text of row `index` if [`Self::row`] made it since the rows last changed.
+    pub fn cached_row(&self, index: usize) -> Option<&Mesh> {
+        self.rows.get(&index)
+    }
+
+    /// Appends the quads of `text`, starting at `x`, cut with "…" at `width`.
+    fn cell(
+        &mut self,
+        fonts: &mut epaint::FontsView<'_>,
+        text: &str,
+        x: f32,
+        width: f32,
+        color: Color32,
+        out: &mut Mesh,
+    ) {
+        let ppp = self.pixels_per_point;
+        let x = x.round_to_pixels(ppp);
+        // egui's layout starts a line at its first character that is not a space.
+        let text = text.trim_start();
+        let mut learn = false;
+        if let Some(ellipsis) = self.glyph(fonts, '…') {
+            // Each glyph: where it starts, in physical pixels, as egui's layout adds up advances,
+            // and where it ends when drawn from the whole pixel it starts at, with the kerning
+            // towards the next one.
+            let mut placed: Vec<(u32, f32, f32)> = Vec::with_capacity(text.len() + 1);
+            let mut cursor = 0.0;
+            // As egui: the width plus half a point.
+            let limit = (width.max(1.0) + 0.5) * ppp;
+            let mut shaped = true;
+            // The first glyph placed after a pair not met yet.
+            let mut unknown = None;
+            let mut cut = false;
+            let mut previous = None;
+            for c in text.chars() {
+                let Some(face) = self.glyph(fonts, c) else {
+                    shaped = false;
+                    break;
+                };
+                if let Some(p) = previous {
+                    let kern = match self.pairs.get(&(p, c)) {
+                        Some(&kern) if !kern.is_nan() => kern,
+                        Some(_) => {
+                            shaped = false;
+                            break;
+                        }
+                        None => {
+                            unknown.get_or_insert(placed.len());
+                            0.0
+                        }
+                    };
+                    cursor += kern;
+                    if let Some(last) = placed.last_mut() {
+                        last.2 += kern;
+                    }
+                }
+                previous = Some(c);
+                let f = &self.faces[face as usize];
+                let end = f.start(cursor).0 as f32 + f.advance_px;
+                placed.push((face, cursor, end));
+                if end > limit {
+                    cut = true;
+                    break;
+                }
+                cursor += f.advance_px;
+            }
+            if shaped {
+                if cut {
+                    // Drop characters until "…" fits after the last one (egui does the same).
+                    let room = limit - self.faces[ellipsis as usize].advance_px;
+                    placed.pop();
+                    while placed.last().is_some_and(|&(_, _, end)| end > room) {
+                        placed.pop();
+                    }
+                    let at = placed.last().map_or(0.0, |&(_, _, end)| end);
+                    placed.push((ellipsis, at, at));
+                }
+                // A pair not met yet matters only if its second glyph is drawn. Then egui lays
+                // this text out, and what it does with each pair is learnt from that.
+                let drawn = placed.len() - usize::from(cut);
+                if unknown.is_some_and(|u| u < drawn) {
+                    shaped = false;
+                    learn = true;
+                }
+            }
+            if shaped {
+                let [w, h] = self.font_texture;
+                let texel = vec2(1.0 / w as f32, 1.0 / h as f32);
+                for (face, at, _) in placed {
+                    let face = &self.faces[face as usize];
+                    let (whole, bin) = face.start(at);
+                    if let Some(q) = &face.quads[bin] {
+                        add_quad(out, q, x + whole as f32 / ppp, texel, color);
+                    }
+                }
+                return;
+            }
+        }
+        // Anything else: egui shapes it; its mesh is taken as it would be painted.
+        let galley = fonts.layout_job(job(text, self.font.clone().unwrap_or_default(), width));
+        append_galley(out, &galley, pos2(x, 0.0), color, self.font_texture);
+        if learn {
+            self.learn_pairs(&galley);
+        }
+    }
+
+    /// Learns from egui's layout of a text how it moves each character after the one before it
+    /// (kerning, in physical pixels), or that a pair becomes another glyph (NaN: a ligature or a
+    /// contextual form; text with it is always laid out by egui).
+    fn learn_pairs(&mut self, galley: &Galley) {
+        let Some(row) = galley.rows.first() else { return };
+        // An ellipsis egui put at the end was not shaped with the glyph before it.
+        let shaped =
+            if galley.elided { row.glyphs.len().saturating_sub(1) } else { row.glyphs.len() };
+        for pair in row.glyphs[..shaped].windows(2) {
+            let [first, second] = pair else { continue };
+            let (Some(a), Some(_)) = (self.known(first.chr), self.known(second.chr)) else {
+                continue;
+            };
+            let kern = if self.same_glyph(first.chr, first) && self.same_glyph(second.chr, second) {
+                first.advance_width * self.pixels_per_point - self.faces[a as usize].advance_px
+            } else {
+                f32::NAN
+            };
+            self.pairs.insert((first.chr, second.chr), kern);
+        }
+    }
+
+    /// The glyph harvested for `c`, if it was.
+    fn known(&self, c: char) -> Option<u32> {
+        let face = match self.ascii.get(c as usize) {
+            Some(&k) => k,
+            None => self.glyphs.get(&c).copied().unwrap_or(UNKNOWN),
+        };
+        ((face as usize) < self.faces.len()).then_some(face)
+    }
+
+    /// The glyph of `c` (an index into `faces`), taken from egui's layout of it alone at each
+    /// sub-pixel offset; `None` if text with `c` must be laid out by egui.
+    fn glyph(&mut self, fonts: &mut epaint::FontsView<'_>, c: char) -> Option<u32> {
+        let known = match self.ascii.get(c as usize) {
+            Some(&k) => k,
+            None => self.glyphs.get(&c).copied().unwrap_or(UNKNOWN),
+        };
+        match known {
+            UNKNOWN => {}
+            NEEDS_SHAPING => return None,
+            face => return Some(face),
+        }
+        let face = self.harvest(fonts, c);
+        let known = match face {
+            Some(face) => {
+                self.faces.push(face);
+                self.faces.len() as u32 - 1
+            }
+            None => NEEDS_SHAPING,
+        };
+        match self.ascii.get_mut(c as usize) {
+            Some(k) => *k = known,
+            None => {
+                self.glyphs.insert(c, known);
+            }
+        }
+        (known != NEEDS_SHAPING).then_some(known)
+    }
+
+    /// Whether `glyph` (from a layout of several characters) is the glyph harvested for `c` at one
+    /// of its offsets, and not another form of it that shaping chose (a contextual alternate).
+    fn same_glyph(&self, c: char, glyph: &epaint::text::Glyph) -> bool {
+        let Some(face) = self.known(c).map(|f| &self.faces[f as usize]) else { return false };
+        if glyph.uv_rect.is_nothing() {
+            return face.quads.iter().all(Option::is_none);
+        }
+        let min = pos2(glyph.uv_rect.min[0] as f32, glyph.uv_rect.min[1] as f32);
+        face.quads.iter().flatten().any(|q| q.uv.min == min)
+    }
+
+    /// egui's layout of `c` alone at each of the four sub-pixel offsets.
+    fn harvest(&self, fonts: &mut epaint::FontsView<'_>, c: char) -> Option<GlyphFace> {
+        if !needs_no_shaping(c) {
+            return None;
+        }
+        let font = self.font.clone().unwrap_or_default();
+        let ppp = self.pixels_per_point;
+        let mut face = GlyphFace { advance_px: 0.0, binned: false, quads: [None; 4] };
+        for bin in 0..4 {
+            let mut job =
+                LayoutJob::simple_singleline(c.to_string(), font.clone(), Color32::PLACEHOLDER);
+            // Start the line a quarter pixel further each time: egui then draws the glyph from
+            // its bitmap for that offset.
+            job.sections[0].leading_space = bin as f32 * 0.25 / ppp;
+            let galley = fonts.layout_job(job);
+            let [placed] = galley.rows.as_slice() else { return None };
+            let [glyph] = placed.glyphs.as_slice() else { return None };
+            if glyph.chr != c || glyph.is_color || glyph.pos.x != 0.0 {
+                return None;
+            }
+            face.advance_px = glyph.advance_width * ppp;
+            face.quads[bin] = match placed.visuals.mesh.vertices.as_slice() {
+                [] => None,
+                [a, b, c, d] => {
+                    let p = |v: &epaint::Vertex| v.pos + placed.pos.to_vec2();
+                    let uv = |v: &epaint::Vertex| v.uv;
+                    Some(Quad {
+                        rect: Rect::from_points(&[p(a), p(b), p(c), p(d)]),
+                        uv: Rect::from_points(&[uv(a), uv(b), uv(c), uv(d)]),
+                    })
+                }
+                _ => return None,
+            };
+        }
+        // Glyphs egui does not bin come out the same at every offset.
+        face.binned = face.quads[1] != face.quads[0];
+        Some(face)
     }
 
     /// Other text (headers): `font`, at most `width` wide.
@@ -145,6 +522,161 @@ impl TextCache {
             .entry(key)
             .or_insert_with(|| ui.fonts_mut(|f| f.layout_job(job(text, font.clone(), width))))
             .clone()
+    }
+}
+
+/// Appends quad `q` moved right by `dx`, its texture coordinates scaled by `texel`.
+fn add_quad(out: &mut Mesh, q: &Quad, dx: f32, texel: egui::Vec2, color: Color32) {
+    let base = out.vertices.len() as u32;
+    let r = q.rect;
+    let uv = Rect::from_min_max(
+        (q.uv.min.to_vec2() * texel).to_pos2(),
+        (q.uv.max.to_vec2() * texel).to_pos2(),
+    );
+    let vertex = |x: f32, y: f32, u: f32, v: f32| epaint::Vertex {
+        pos: pos2(x + dx, y),
+        uv: pos2(u, v),
+        color,
+    };
+    out.vertices.extend_from_slice(&[
+        vertex(r.min.x, r.min.y, uv.min.x, uv.min.y),
+        vertex(r.max.x, r.min.y, uv.max.x, uv.min.y),
+        vertex(r.min.x, r.max.y, uv.min.x, uv.max.y),
+        vertex(r.max.x, r.max.y, uv.max.x, uv.max.y),
+    ]);
+    out.indices.extend_from_slice(&[base, base + 1, base + 2, base + 2, base + 1, base + 3]);
+}
+
+/// Appends what `galley` at `pos` (a whole pixel) in `color` tessellates to, as egui's
+/// tessellator would: texture coordinates normalised, colour glyphs (emoji) untinted.
+fn append_galley(out: &mut Mesh, galley: &Galley, pos: Pos2, color: Color32, texture: [usize; 2]) {
+    let scale = vec2(1.0 / texture[0] as f32, 1.0 / texture[1] as f32);
+    for placed in &galley.rows {
+        let base = out.vertices.len() as u32;
+        let origin = pos + placed.pos.to_vec2();
+        let mesh = &placed.visuals.mesh;
+        out.indices.extend(mesh.indices.iter().map(|i| i + base));
+        let any_colored = placed.glyphs.iter().any(|g| g.is_color);
+        for (i, v) in mesh.vertices.iter().enumerate() {
+            // The glyph a vertex belongs to: the last one starting at or before it.
+            let colored = any_colored && {
+                let g = placed.glyphs.partition_point(|g| g.first_vertex as usize <= i);
+                g.checked_sub(1)
+                    .and_then(|g| placed.glyphs.get(g))
+                    .is_some_and(|g| g.is_color && !g.uv_rect.is_nothing())
+            };
+            let c = if colored {
+                Color32::from_white_alpha(color.a())
+            } else if v.color == Color32::PLACEHOLDER {
+                color
+            } else {
+                v.color
+            };
+            out.vertices.push(egui::epaint::Vertex {
+                pos: origin + v.pos.to_vec2(),
+                uv: (v.uv.to_vec2() * scale).to_pos2(),
+                color: c,
+            });
+        }
+    }
+}
+
+/// One mesh made of `meshes`, each moved down by its distance.
+pub(super) fn join_moved(meshes: &[(&Mesh, f32)]) -> Mesh {
+    let mut out = Mesh::default();
+    out.vertices.reserve_exact(meshes.iter().map(|(m, _)| m.vertices.len()).sum());
+    out.indices.reserve_exact(meshes.iter().map(|(m, _)| m.indices.len()).sum());
+    for &(mesh, dy) in meshes {
+        let base = out.vertices.len();
+        out.indices.extend(mesh.indices.iter().map(|i| i + base as u32));
+        // A copy, then one pass that moves it: the cheapest way through thousands of vertices.
+        out.vertices.extend_from_slice(&mesh.vertices);
+        for v in &mut out.vertices[base..] {
+            v.pos.y += dy;
+        }
+    }
+    out
+}
+
+/// A hasher for small integer keys (row indices, characters): one multiplication, where the
+/// standard library's SipHash showed up in the profile of a scrolling table.
+pub(super) type FastHash = std::hash::BuildHasherDefault<IntHasher>;
+
+#[derive(Default)]
+pub(super) struct IntHasher(u64);
+
+impl std::hash::Hasher for IntHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// What a row looks like apart from its text (background, checkbox), for each state a row can
+/// be in, tessellated once with the row's top at y = 0 and then moved to each row drawn in that
+/// state. Kept while the style, the scale and the row geometry stay the same.
+pub(super) struct StateMeshes<K> {
+    environment: Option<Environment>,
+    geometry: Vec<f32>,
+    meshes: Vec<(K, Mesh)>,
+}
+
+impl<K> Default for StateMeshes<K> {
+    fn default() -> Self {
+        StateMeshes { environment: None, geometry: Vec::new(), meshes: Vec::new() }
+    }
+}
+
+impl<K> std::fmt::Debug for StateMeshes<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateMeshes").field("states", &self.meshes.len()).finish()
+    }
+}
+
+impl<K: PartialEq> StateMeshes<K> {
+    /// Call once per frame before use: `geometry` is whatever the shapes' positions depend on.
+    pub fn begin_frame(&mut self, ui: &Ui, geometry: &[f32]) {
+        let environment = Environment::of(ui, Rect::EVERYTHING);
+        if self.environment.as_ref() != Some(&environment) || self.geometry != geometry {
+            self.meshes.clear();
+            self.environment = Some(environment);
+            self.geometry.clear();
+            self.geometry.extend_from_slice(geometry);
+        }
+    }
+
+    /// Makes the mesh for `key` from what `shapes` draws, if it was not made yet.
+    pub fn prepare(&mut self, key: K, shapes: impl FnOnce(&K, &mut Vec<Shape>)) {
+        if self.get(&key).is_some() {
+            return;
+        }
+        let Some(environment) = &self.environment else { return };
+        let mut list = Vec::new();
+        shapes(&key, &mut list);
+        let mesh = environment.tessellate(list);
+        self.meshes.push((key, mesh));
+    }
+
+    /// The mesh [`Self::prepare`] made for `key`.
+    pub fn get(&self, key: &K) -> Option<&Mesh> {
+        self.meshes.iter().find(|(k, _)| k == key).map(|(_, m)| m)
     }
 }
 
@@ -182,6 +714,31 @@ struct Environment {
     font_texture: [usize; 2],
 }
 
+impl Environment {
+    fn of(ui: &Ui, clip: Rect) -> Self {
+        let ctx = ui.ctx();
+        Environment {
+            style: Arc::clone(ui.style()),
+            clip,
+            pixels_per_point: ctx.pixels_per_point(),
+            options: ctx.tessellation_options(|o| *o),
+            font_texture: ctx.fonts(|f| f.font_image_size()),
+        }
+    }
+
+    /// `shapes` tessellated as egui would in this environment.
+    fn tessellate(&self, shapes: Vec<Shape>) -> Mesh {
+        let mut tessellator =
+            Tessellator::new(self.pixels_per_point, self.options, self.font_texture, Vec::new());
+        tessellator.set_clip_rect(self.clip);
+        let mut mesh = Mesh::default();
+        for shape in shapes {
+            tessellator.tessellate_shape(shape, &mut mesh);
+        }
+        mesh
+    }
+}
+
 impl PartialEq for Environment {
     fn eq(&self, other: &Self) -> bool {
         (Arc::ptr_eq(&self.style, &other.style) || self.style == other.style)
@@ -195,14 +752,7 @@ impl PartialEq for Environment {
 impl<K: PartialEq> MeshCache<K> {
     /// Paints what `shapes` makes for `key`; calls it only if needed.
     pub fn paint(&mut self, ui: &Ui, key: K, shapes: impl FnOnce(&K, &mut Vec<Shape>)) {
-        let ctx = ui.ctx();
-        let environment = Environment {
-            style: Arc::clone(ui.style()),
-            clip: ui.clip_rect(),
-            pixels_per_point: ctx.pixels_per_point(),
-            options: ctx.tessellation_options(|o| *o),
-            font_texture: ctx.fonts(|f| f.font_image_size()),
-        };
+        let environment = Environment::of(ui, ui.clip_rect());
         let same = self.key.as_ref().is_some_and(|(k, e)| *k == key && *e == environment);
         if let (true, Some(mesh)) = (same, &self.mesh) {
             ui.painter().add(Shape::Mesh(Arc::clone(mesh)));
@@ -211,17 +761,7 @@ impl<K: PartialEq> MeshCache<K> {
         let mut list = Vec::new();
         shapes(&key, &mut list);
         if same {
-            let mut tessellator = Tessellator::new(
-                environment.pixels_per_point,
-                environment.options,
-                environment.font_texture,
-                Vec::new(),
-            );
-            tessellator.set_clip_rect(environment.clip);
-            let mut mesh = Mesh::default();
-            for shape in list {
-                tessellator.tessellate_shape(shape, &mut mesh);
-            }
+            let mesh = environment.tessellate(list);
             let mesh = Arc::new(mesh);
             ui.painter().add(Shape::Mesh(Arc::clone(&mesh)));
             self.mesh = Some(mesh);
@@ -314,6 +854,66 @@ mod tests {
         Width::Share { min: 90.0 },
         Width::Share { min: 90.0 },
     ];
+
+    /// The table's own placing of glyphs against egui's layout of the same text: the same quads
+    /// in the same places, for text that needs no shaping; text that does is laid out by egui.
+    #[test]
+    fn table_text_is_drawn_as_egui_draws_it() {
+        let ctx = egui::Context::default();
+        let font = FontId::proportional(14.0);
+        let texts = [
+            "2026-11-21 02:03",
+            "Your parcel is waiting: AVAILABLE today, 7 Nov — “final” notice #44712",
+            "n.fischer@gruppe.example.de office@finance.example",
+            "Недоставленное сообщение: Ошибка доставки",
+            "配信不能のお知らせ (Mail Delivery Failure)",
+            "رسالة غير قابلة للتسليم",
+            "Zürich: Unzustellbar — café naïve",
+        ];
+        let mut checked = 0;
+        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+            for &text in &texts {
+                let mut cache = TextCache::default();
+                cache.begin_frame(ui, &font, &[(10.0, 2000.0)], Color32::WHITE);
+                let ours = loop {
+                    let mesh = cache.row(ui, 0, || [(text, None)]).clone();
+                    if !cache.settle(ui) {
+                        break mesh;
+                    }
+                };
+                let galley = ui.fonts_mut(|f| f.layout_job(job(text, font.clone(), 2000.0)));
+                let mut egui_mesh = Mesh::default();
+                let texture = ui.ctx().fonts(|f| f.font_image_size());
+                append_galley(&mut egui_mesh, &galley, pos2(10.0, 0.0), Color32::WHITE, texture);
+                assert_eq!(ours.vertices.len(), egui_mesh.vertices.len(), "{text}");
+                for (a, b) in ours.vertices.iter().zip(&egui_mesh.vertices) {
+                    assert!((a.pos - b.pos).length() < 1e-3, "{text}: {:?} vs {:?}", a.pos, b.pos);
+                    assert!((a.uv - b.uv).length() < 1e-6, "{text}: {:?} vs {:?}", a.uv, b.uv);
+                    assert_eq!(a.color, b.color, "{text}");
+                }
+                checked += 1;
+            }
+            // Too long for its column: cut, ending in "…", not wider than the column.
+            let mut cache = TextCache::default();
+            cache.begin_frame(ui, &font, &[(0.0, 120.0)], Color32::WHITE);
+            let long = texts[1];
+            let cut = cache.row(ui, 1, || [(long, None)]).clone();
+            let right = cut.vertices.iter().map(|v| v.pos.x).fold(0.0, f32::max);
+            assert!(right <= 120.5, "{right}");
+            let full = cache.row(ui, 2, || [(&long[..8], None)]).vertices.len();
+            assert!(cut.vertices.len() > full, "the cut text keeps what fits");
+            let face = cache.glyphs[&'…'];
+            let [w, h] = ui.ctx().fonts(|f| f.font_image_size());
+            let last = cut.vertices[cut.vertices.len() - 4].uv;
+            let last = pos2(last.x * w as f32, last.y * h as f32);
+            let ellipsis = &cache.faces[face as usize];
+            assert!(
+                ellipsis.quads.iter().flatten().any(|q| (q.uv.min - last).length() < 0.01),
+                "the cut text ends with the ellipsis glyph"
+            );
+        });
+        assert_eq!(checked, texts.len());
+    }
 
     #[test]
     fn long_text_is_cut_before_it_is_laid_out() {
