@@ -59,12 +59,19 @@ pub(super) fn widths<const N: usize>(
 /// colour, the data (the owner calls [`TextCache::clear`]), and egui's font atlas.
 ///
 /// Shaping a cell's text through egui costs about as much as the rest of a frame, and a row that
-/// scrolls into view has six. So for text in scripts that need no shaping (Latin, Greek,
-/// Cyrillic, CJK, common symbols) the table places the glyphs itself: each character's glyph is
-/// taken once from a one-character galley that egui laid out, at each of the four sub-pixel
-/// offsets egui renders glyphs at, and the text is then put together exactly as egui's layout
-/// would, quad by quad, without kerning or ligatures. Any other text (Arabic, Indic, combining
-/// marks, emoji, control characters) is laid out by egui as before and its galley's mesh is used.
+/// scrolls into view has six. So for text in scripts without contextual shaping (Latin, Greek,
+/// Cyrillic, CJK, common symbols) the table places the glyphs itself, exactly as egui's layout
+/// would (a unit test compares the two):
+/// - each character's glyph is taken once from a one-character galley egui laid out, at each of
+///   the four sub-pixel offsets egui renders glyphs at;
+/// - how far a character advances before the next one (kerning) is learnt from egui's layouts:
+///   once per font for every pair of printable ASCII characters, and for other pairs from the
+///   first text egui lays out with them;
+/// - a word in which shaping makes a ligature is laid out by egui once and then placed glyph by
+///   glyph like any other text.
+///
+/// Any other text (Arabic, Indic, combining marks, emoji, control characters), and text with a
+/// pair not met yet, is laid out by egui and its galley's mesh is used.
 pub(super) struct TextCache {
     /// A tiny text laid out through egui's own galley cache every frame. egui clears that cache
     /// whenever galleys become invalid (the font atlas filled up and was rebuilt, the fonts, the
@@ -88,7 +95,8 @@ pub(super) struct TextCache {
     word_index: HashMap<Box<str>, u32, FastHash>,
     /// Their glyphs: a face (index into `faces`) and how far each advances in the word.
     words: Vec<Vec<(u32, f32)>>,
-    /// Pairs of characters met so far → kerning (see [`TextCache::learn_pairs`]).
+    /// Pairs of characters met so far → how far the first advances when the second follows, in
+    /// physical pixels, or NaN (see [`TextCache::learn_pairs`]).
     pairs: HashMap<(char, char), f32, FastHash>,
     /// The same for pairs of characters below 128, by `a * 128 + b`; infinity: not met yet.
     ascii_pairs: Vec<f32>,
@@ -821,7 +829,7 @@ pub(super) fn join_moved(meshes: &[(&Mesh, f32)]) -> Mesh {
     out
 }
 
-/// A hasher for small integer keys (row indices, characters): one multiplication, where the
+/// A hasher for small keys (row indices, characters, short words): one multiplication a word, where the
 /// standard library's SipHash showed up in the profile of a scrolling table.
 pub(super) type FastHash = std::hash::BuildHasherDefault<IntHasher>;
 
@@ -1096,7 +1104,7 @@ mod tests {
             "Offer number 96199 official",
         ];
         let mut checked = 0;
-        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
             let mut cache = TextCache::default();
             cache.begin_frame(ui, &font, &[(10.5, 2000.0)], Color32::WHITE);
             for (i, &text) in texts.iter().enumerate() {
@@ -1155,6 +1163,8 @@ mod tests {
                 "the cut text ends with the ellipsis glyph"
             );
         });
+        // Nothing is drawn: the font texture's updates are dropped on purpose.
+        output.textures_delta.clear();
         assert_eq!(checked, texts.len());
     }
 
