@@ -1168,6 +1168,39 @@ mod tests {
         assert_eq!(checked, texts.len());
     }
 
+    /// Hostile subjects and addresses: drawn (or not) without a panic, never past their column.
+    #[test]
+    fn odd_text_is_drawn_within_its_column() {
+        let ctx = egui::Context::default();
+        let font = FontId::proportional(14.0);
+        let long = "Ünïcödé ﬁnal offer ".repeat(2_000);
+        let texts = [
+            "",
+            "     ",
+            "\t\n\r\0",
+            "\u{202E}gnp.exe\u{202C} invoice",
+            "e\u{301}\u{301}\u{301}\u{301} zalgo",
+            "👩‍👩‍👧‍👦 family 🏳️‍🌈",
+            "\u{200B}\u{200D}\u{FEFF}",
+            "ﬁ ﬂ ﬀ ffi ffl",
+            long.as_str(),
+            "a",
+        ];
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let mut cache = TextCache::default();
+            cache.begin_frame(ui, &font, &[(5.0, 150.0), (160.0, 0.0)], Color32::WHITE);
+            for (i, &text) in texts.iter().enumerate() {
+                for row in [i, i + 100] {
+                    let mesh = cache.row(ui, row, || [(text, None), (text, None)]).clone();
+                    let right = mesh.vertices.iter().map(|v| v.pos.x).fold(0.0, f32::max);
+                    assert!(right <= 160.0 + 150.0, "{text:?}: {right}");
+                    assert!(mesh.is_valid(), "{text:?}");
+                }
+            }
+        });
+        output.textures_delta.clear();
+    }
+
     #[test]
     fn the_priming_line_has_every_pair_once() {
         for k in [1, 2, 5, 95] {
