@@ -5,6 +5,7 @@
 //! milliseconds, so a flood of results never blocks a frame.
 
 pub mod account;
+mod cell_text;
 pub mod demo;
 pub mod explainer;
 pub mod format;

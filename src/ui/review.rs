@@ -2,8 +2,9 @@
 //! smooth at 100,000 rows. The filtered and sorted view is an index vector rebuilt only when the
 //! data, the tab, the search or the sort change — never every frame.
 
+use super::cell_text::TextCache;
 use super::format;
-use super::table::{self, MeshCache, StateMeshes, TextCache};
+use super::table::{self, MeshCache, StateMeshes};
 use crate::mailstore::Uid;
 use crate::scan::{ScanItem, ScanReport};
 use crate::triage::Verdict;
