@@ -184,32 +184,28 @@ pub fn analyze(raw: &[u8]) -> Analysis {
 /// Replace bare CRs (not followed by LF) with LF when the message uses them as
 /// line terminators.  Returns None when no change is needed.
 pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
-    if !raw.contains(&b'\r') {
-        return None;
-    }
-    // Branch-free counts over byte pairs (the compiler vectorises them).
-    let bare_cr = match raw.split_last() {
-        Some((&last, init)) => {
-            init.iter().zip(&raw[1..]).filter(|&(&a, &b)| a == b'\r' && b != b'\n').count()
-                + usize::from(last == b'\r')
-        }
-        None => 0,
-    };
+    // memchr (SIMD) over the CRs only: most messages have none, CRLF ones one a line.
+    let first = memchr::memchr(b'\r', raw)?;
+    let is_bare = |i: usize| raw.get(i + 1) != Some(&b'\n');
+    let bare_cr = memchr::memchr_iter(b'\r', &raw[first..]).filter(|&p| is_bare(first + p)).count();
     if bare_cr == 0 {
         return None;
     }
     let lf = raw.iter().filter(|&&b| b == b'\n').count();
-    if bare_cr == 0 || bare_cr < lf / 4 {
+    if bare_cr < lf / 4 {
         return None;
     }
     let mut out = Vec::with_capacity(raw.len());
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\r' && raw.get(i + 1) != Some(&b'\n') {
+    let mut done = 0;
+    for p in memchr::memchr_iter(b'\r', &raw[first..]) {
+        let i = first + p;
+        if is_bare(i) {
+            out.extend_from_slice(&raw[done..i]);
             out.push(b'\n');
-        } else {
-            out.push(b);
+            done = i + 1;
         }
     }
+    out.extend_from_slice(&raw[done..]);
     Some(out)
 }
 

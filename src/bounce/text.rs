@@ -116,10 +116,7 @@ pub fn squash_ws(s: &str, max: usize) -> String {
                 i += 1;
                 continue;
             }
-            let mut j = i + 1;
-            while j < b.len() && b[j] < 0x80 && !ascii_ws(b[j]) {
-                j += 1;
-            }
+            let j = ascii_word_end(b, i + 1);
             if pending_space {
                 out.push(' ');
                 pending_space = false;
@@ -150,6 +147,38 @@ pub fn squash_ws(s: &str, max: usize) -> String {
         out.push(ch);
     }
     out
+}
+
+/// End of the run of ASCII non-white-space bytes starting at `i` (the first
+/// ASCII white space or non-ASCII byte at or after `i`, else `b.len()`).
+/// Eight bytes at a time (SWAR): a word is only looked at byte by byte when
+/// it holds a byte <= 0x20 or >= 0x80.
+#[inline]
+fn ascii_word_end(b: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    loop {
+        while let Some(c) = b.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            let x = u64::from_le_bytes(w);
+            // high bit per byte >= 0x80 or < 0x21; the lowest flagged byte is exact
+            let z = (x.wrapping_sub(LO * 0x21) | x) & HI;
+            if z != 0 {
+                i += (z.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match b.get(i) {
+            // control characters other than white space belong to the run
+            Some(&c) if c < 0x80 && !matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r') => {
+                i += 1
+            }
+            Some(_) => return i,
+            None => return b.len(),
+        }
+    }
 }
 
 /// Case-insensitive ASCII prefix test.
