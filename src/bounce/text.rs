@@ -1031,58 +1031,54 @@ pub fn line_at(text: &str, pos: usize) -> &str {
 }
 
 /// Crude HTML to text: drop tags, script/style content, decode a few entities.
+///
+/// Text between markup is copied in runs (memchr for the next `<` or `&`),
+/// and tag names are compared ASCII case-insensitively in place instead of in
+/// a lowercased copy of the whole document.
 pub fn html_to_text(html: &str, max: usize) -> String {
     let mut out = String::with_capacity(html.len().min(max));
-    let mut in_tag = false;
-    let mut skip_until: Option<&str> = None;
-    let lower = html.to_ascii_lowercase();
-    let mut i = 0;
     let b = html.as_bytes();
+    let at = |i: usize, p: &str| {
+        b.get(i..i + p.len()).is_some_and(|x| x.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    let mut i = 0;
     while i < b.len() && out.len() < max {
-        if let Some(end) = skip_until {
-            match lower.get(i..).and_then(|r| r.find(end)) {
-                Some(p) => {
-                    i += p + end.len();
-                    skip_until = None;
-                    continue;
-                }
-                None => break,
-            }
-        }
         let c = b[i];
-        if in_tag {
-            if c == b'>' {
-                in_tag = false;
-            }
-            i += 1;
-            continue;
-        }
         if c == b'<' {
-            let rest = lower.get(i..).unwrap_or("");
-            if rest.starts_with("<script") {
-                skip_until = Some("</script>");
-            } else if rest.starts_with("<style") {
-                skip_until = Some("</style>");
-            } else if rest.starts_with("<br")
-                || rest.starts_with("<p")
-                || rest.starts_with("</p")
-                || rest.starts_with("<div")
-                || rest.starts_with("</div")
-                || rest.starts_with("<tr")
-                || rest.starts_with("</tr")
-                || rest.starts_with("<li")
-                || rest.starts_with("</h")
-            {
-                out.push('\n');
-            } else if rest.starts_with("<td") {
-                out.push(' ');
-            }
-            in_tag = true;
+            let skip_until = if at(i, "<script") {
+                Some("</script>")
+            } else if at(i, "<style") {
+                Some("</style>")
+            } else {
+                if at(i, "<br")
+                    || at(i, "<p")
+                    || at(i, "</p")
+                    || at(i, "<div")
+                    || at(i, "</div")
+                    || at(i, "<tr")
+                    || at(i, "</tr")
+                    || at(i, "<li")
+                    || at(i, "</h")
+                {
+                    out.push('\n');
+                } else if at(i, "<td") {
+                    out.push(' ');
+                }
+                None
+            };
             i += 1;
+            if let Some(end) = skip_until {
+                // script/style content: up to the end tag, searched from just
+                // after the '<' (then, as before, the rest up to a '>' is dropped
+                // as if still inside the opening tag)
+                let Some(p) = find_ci(&b[i..], end.as_bytes()) else { break };
+                i += p + end.len();
+            }
+            // inside the tag: up to and including the next '>'
+            i = memchr::memchr(b'>', &b[i..]).map_or(b.len(), |p| i + p + 1);
             continue;
         }
         if c == b'&' {
-            let rest = lower.get(i..).unwrap_or("");
             let ents: [(&str, &str); 7] = [
                 ("&lt;", "<"),
                 ("&gt;", ">"),
@@ -1092,26 +1088,36 @@ pub fn html_to_text(html: &str, max: usize) -> String {
                 ("&#160;", " "),
                 ("&#39;", "'"),
             ];
-            if let Some((e, r)) = ents.iter().find(|(e, _)| rest.starts_with(e)) {
+            if let Some((e, r)) = ents.iter().find(|(e, _)| at(i, e)) {
                 out.push_str(r);
                 i += e.len();
                 continue;
             }
         }
-        // copy one char
-        let ch_len = match c {
-            0..=0x7F => 1,
-            0xC0..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF7 => 4,
-            _ => 1,
+        // copy text up to the next markup character (at least this one char),
+        // stopping once `max` is reached (the char that crosses it is kept)
+        let end = memchr::memchr2(b'<', b'&', &b[i + 1..]).map_or(b.len(), |p| i + 1 + p);
+        let room = max - out.len();
+        let end = if end - i > room {
+            let mut e = i + room;
+            while e < end && !html.is_char_boundary(e) {
+                e += 1;
+            }
+            e
+        } else {
+            end
         };
-        if let Some(s) = html.get(i..i + ch_len) {
-            out.push_str(s);
-        }
-        i += ch_len;
+        out.push_str(html.get(i..end).unwrap_or(""));
+        i = end;
     }
     out
+}
+
+/// Position of the first ASCII case-insensitive match of `needle` (lowercase
+/// ASCII, starting with `<`) in `hay`.
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'<', hay)
+        .find(|&p| hay.get(p..p + needle.len()).is_some_and(|x| x.eq_ignore_ascii_case(needle)))
 }
 
 #[cfg(test)]
