@@ -2,6 +2,8 @@
 //! from a bare header block (text/rfc822-headers, message/global-headers), or
 //! from header lines quoted in the bounce's text.
 
+use std::borrow::Cow;
+
 use mail_parser::Message;
 
 use super::text::{lines, normalize_address, squash_ws, starts_with_ci};
@@ -38,8 +40,7 @@ pub fn bare_message_id(v: &str) -> Option<String> {
     if let Some(open) = v.find('<') {
         let rest = v.get(open + 1..).unwrap_or("");
         if let Some(close) = rest.find('>') {
-            let id: String =
-                rest.get(..close).unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+            let id = without_ws(rest.get(..close).unwrap_or(""));
             if !id.is_empty() && id.len() <= 998 {
                 return Some(id);
             }
@@ -56,14 +57,16 @@ pub fn bare_message_id(v: &str) -> Option<String> {
     }
 }
 
+/// `s` without its white space (Unicode), copied in one piece when it has none.
+fn without_ws(s: &str) -> String {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0B) {
+        return s.to_string();
+    }
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 fn clean_id(id: &str) -> Option<String> {
-    let t: String = id
-        .trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>')
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let t = without_ws(id.trim().trim_start_matches('<').trim_end_matches('>'));
     if t.is_empty() || t.len() > 998 {
         None
     } else {
@@ -174,8 +177,9 @@ pub fn from_header_block(block: &[u8]) -> OrigHeaders {
     let block = skip_leading_blank(block);
     let text = super::text::lossy(block);
     let mut o = OrigHeaders::default();
-    // (field index in WANTED or usize::MAX for Received, unfolded value)
-    let mut cur: Option<(usize, String)> = None;
+    // (field index in WANTED or usize::MAX for Received, unfolded value:
+    // borrowed unless continuation lines were appended)
+    let mut cur: Option<(usize, Cow<'_, str>)> = None;
     let mut seen = [false; 7];
     for line in lines(&text).take(5000) {
         if line.is_empty() {
@@ -184,6 +188,7 @@ pub fn from_header_block(block: &[u8]) -> OrigHeaders {
         if line.starts_with([' ', '\t']) {
             if let Some((_, v)) = cur.as_mut() {
                 if v.len() < 16 * 1024 {
+                    let v = v.to_mut();
                     v.push('\n');
                     v.push_str(line);
                 }
@@ -197,13 +202,13 @@ pub fn from_header_block(block: &[u8]) -> OrigHeaders {
         let value = line.get(name.len() + 1..).unwrap_or("");
         if name.eq_ignore_ascii_case("received") {
             if o.received.len() < MAX_RECEIVED {
-                cur = Some((usize::MAX, value.to_string()));
+                cur = Some((usize::MAX, Cow::Borrowed(value)));
             }
         } else if let Some(f) = WANTED.iter().position(|w| w.eq_ignore_ascii_case(name)) {
             // first occurrence wins, except To/Cc which accumulate
             if !seen[f] || WANTED[f] == "to" || WANTED[f] == "cc" {
                 seen[f] = true;
-                cur = Some((f, value.to_string()));
+                cur = Some((f, Cow::Borrowed(value)));
             }
         }
     }
@@ -232,9 +237,9 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
                 raw.push_str(v);
                 raw.push('\n');
                 let mut st = mail_parser::parsers::MessageStream::new(raw.as_bytes());
-                st.parse_unstructured().into_text().map(|t| t.into_owned())
+                st.parse_unstructured().into_text().map(|t| Cow::Owned(t.into_owned()))
             } else {
-                Some(v.to_string())
+                Some(Cow::Borrowed(v))
             };
             if let Some(s) = s {
                 let s = squash_ws(&decode_raw_jis(&s), 1000);
@@ -296,18 +301,21 @@ fn skip_leading_blank(b: &[u8]) -> &[u8] {
 /// Remove a quoting prefix (`>`, `|`, whitespace) and return (rest, indent
 /// of rest after the quote markers).
 fn unquote(line: &str) -> (&str, usize) {
-    let mut s = line;
-    loop {
-        let t = s.trim_start_matches([' ', '\t']);
-        if let Some(r) = t.strip_prefix('>').or_else(|| t.strip_prefix('|')) {
-            s = r;
-            continue;
+    let b = line.as_bytes();
+    // `after_marker`: just past the last quote marker; `i`: past the blanks after it
+    let (mut i, mut after_marker) = (0, 0);
+    while let Some(&c) = b.get(i) {
+        match c {
+            b' ' | b'\t' => i += 1,
+            b'>' | b'|' => {
+                i += 1;
+                after_marker = i;
+            }
+            _ => break,
         }
-        break;
     }
     // indentation after quote markers (a single space after '>' is normal)
-    let indent = s.len() - s.trim_start_matches([' ', '\t']).len();
-    (s.trim_start_matches([' ', '\t']), indent)
+    (line.get(i..).unwrap_or(""), i - after_marker)
 }
 
 /// A "Name: value" header line (name is an RFC 5322 field name without spaces).
@@ -372,13 +380,18 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
     // Cheap first pass without collecting the lines: most texts hold no
     // anchor line at all.  Lines before the first anchor are skipped by the
     // main loop anyway (no fallback can exist before an anchor).
-    let first = lines(text).take(max_lines).position(|line| {
+    let is_anchor = |line: &str| {
         let (s, _) = unquote(line);
         starts_with_ci(s, "message-id:")
             || starts_with_ci(s, "message-id :")
             || starts_with_ci(s, "subject:")
-    })?;
-    let all: Vec<&str> = lines(text).take(max_lines).collect();
+    };
+    let mut it = lines(text).take(max_lines);
+    let first = it.by_ref().position(is_anchor)?;
+    // the lines before the anchor again (the block may start above it), then the rest
+    let mut all: Vec<&str> = Vec::with_capacity(first + 64);
+    all.extend(lines(text).take(first + 1));
+    all.extend(it);
     let mut fallback: Option<QuotedBlock> = None;
     let mut own_candidate: Option<QuotedBlock> = None;
     for (i, line) in all.iter().enumerate().skip(first) {
@@ -466,12 +479,14 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
             None => break,
         }
     }
-    let mut block = String::new();
+    let lines = all.get(start..end).unwrap_or(&[]);
+    let mut block = String::with_capacity(lines.iter().map(|l| l.len() + 2).sum::<usize>() + 2);
     let mut n = 0;
     let mut common = 0;
-    for l in all.get(start..end).unwrap_or(&[]) {
-        let (s, _) = unquote(l);
-        if let Some(name) = header_name(s).filter(|_| classify(l) == Some(true)) {
+    for l in lines {
+        let (s, indent) = unquote(l);
+        // a header line as `classify` sees it (a field name is never blank)
+        if let Some(name) = header_name(s).filter(|_| indent <= base_indent) {
             n += 1;
             if COMMON_HEADERS.iter().any(|c| c.eq_ignore_ascii_case(name)) {
                 common += 1;
