@@ -125,7 +125,7 @@ fn owned_lossy(v: Vec<u8>) -> String {
 /// parsers.  Every other field is kept with its name and raw offsets only, as
 /// mail-parser's `default_header_ignore` keeps it.  A header ends at the first
 /// empty (or white-space only) line, as in mail-parser.
-fn parse_head(data: &[u8]) -> (Vec<Header<'_>>, usize) {
+fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
     let mut headers = Vec::new();
     let mut pos = 0;
     while pos < data.len() {
@@ -154,7 +154,7 @@ fn parse_head(data: &[u8]) -> (Vec<Header<'_>>, usize) {
         let name_bytes = data[i..colon].trim_ascii_end();
         if !name_bytes.is_empty() && headers.len() < 10_000 {
             let value = &data[colon + 1..field_end];
-            let (name, v) = field(name_bytes, value);
+            let (name, v) = field(name_bytes, value, want);
             headers.push(Header {
                 name,
                 value: v,
@@ -168,8 +168,20 @@ fn parse_head(data: &[u8]) -> (Vec<Header<'_>>, usize) {
     (headers, data.len())
 }
 
+/// Which field values of a header block the engine reads through mail-parser
+/// (the others keep their name only, with an empty value).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// The bounce's own header: From, To, Subject, Message-ID and the MIME fields.
+    Root,
+    /// A MIME part's header: the MIME fields only.
+    Part,
+    /// An attached message's header: From, To, Cc, Subject, Message-ID.
+    Nested,
+}
+
 /// A field's name and, for the fields read through mail-parser, its parsed value.
-fn field<'a>(name: &'a [u8], value: &'a [u8]) -> (HeaderName<'a>, HeaderValue<'a>) {
+fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, HeaderValue<'a>) {
     let mut lower = [0u8; 32];
     let n = match lower.get_mut(..name.len()) {
         Some(l) => {
@@ -180,17 +192,24 @@ fn field<'a>(name: &'a [u8], value: &'a [u8]) -> (HeaderName<'a>, HeaderValue<'a
         None => &[][..],
     };
     let mut st = MessageStream::new(value);
+    let (addr, mime) = (want != Want::Part, want != Want::Nested);
+    let empty = HeaderValue::Empty;
     match n {
-        b"from" => (HeaderName::From, st.parse_address()),
-        b"to" => (HeaderName::To, st.parse_address()),
-        b"cc" => (HeaderName::Cc, st.parse_address()),
-        b"subject" => (HeaderName::Subject, st.parse_unstructured()),
-        b"message-id" => (HeaderName::MessageId, st.parse_id()),
-        b"content-type" => (HeaderName::ContentType, st.parse_content_type()),
-        b"content-disposition" => (HeaderName::ContentDisposition, st.parse_content_type()),
-        b"content-transfer-encoding" => {
-            (HeaderName::ContentTransferEncoding, st.parse_unstructured())
+        b"from" => (HeaderName::From, if addr { st.parse_address() } else { empty }),
+        b"to" => (HeaderName::To, if addr { st.parse_address() } else { empty }),
+        b"cc" => (HeaderName::Cc, if want == Want::Nested { st.parse_address() } else { empty }),
+        b"subject" => (HeaderName::Subject, if addr { st.parse_unstructured() } else { empty }),
+        b"message-id" => (HeaderName::MessageId, if addr { st.parse_id() } else { empty }),
+        b"content-type" => {
+            (HeaderName::ContentType, if mime { st.parse_content_type() } else { empty })
         }
+        b"content-disposition" => {
+            (HeaderName::ContentDisposition, if mime { st.parse_content_type() } else { empty })
+        }
+        b"content-transfer-encoding" => (
+            HeaderName::ContentTransferEncoding,
+            if mime { st.parse_unstructured() } else { empty },
+        ),
         _ => (HeaderName::Other(lossy(name)), HeaderValue::Empty),
     }
 }
@@ -215,7 +234,7 @@ fn as_message<'a>(data: &'a [u8], part: MessagePart<'a>) -> Message<'a> {
 /// A message's header only, as a mail-parser `Message` (for the field
 /// accessors); None when there is no header field at all.
 pub(crate) fn header_message(data: &[u8]) -> Option<Message<'_>> {
-    let (headers, body_off) = parse_head(data);
+    let (headers, body_off) = parse_head(data, Want::Nested);
     if headers.is_empty() {
         return None;
     }
@@ -226,7 +245,7 @@ pub(crate) fn header_message(data: &[u8]) -> Option<Message<'_>> {
 /// entities of its MIME tree in document order.  None when the data has no
 /// header field at all.
 pub(crate) fn walk(data: &[u8]) -> Option<(Message<'_>, Vec<Leaf<'_>>)> {
-    let (headers, body_off) = parse_head(data);
+    let (headers, body_off) = parse_head(data, Want::Root);
     if headers.is_empty() {
         return None;
     }
@@ -270,7 +289,7 @@ fn entity<'a>(
                         break;
                     }
                     let piece = &body[s..e];
-                    let (headers, off) = parse_head(piece);
+                    let (headers, off) = parse_head(piece, Want::Part);
                     let sub = header_part(headers, off, piece.len());
                     entity(piece, &sub, digest, false, depth + 1, out);
                 }
@@ -308,8 +327,19 @@ fn split_multipart(body: &[u8], boundary: &[u8]) -> Option<Vec<(usize, usize)>> 
     let mut delim = Vec::with_capacity(boundary.len() + 3);
     delim.extend_from_slice(b"\n--");
     delim.extend_from_slice(boundary);
-    let finder = memchr::memmem::Finder::new(&delim);
+    // One searcher for "--boundary"; a delimiter after the first must follow a line break.
     let first = memchr::memmem::Finder::new(&delim[1..]);
+    let after_lf = |from: usize| -> Option<usize> {
+        // the first "\n--boundary" at or after `from` (its '\n' position)
+        let mut p = from + 1;
+        loop {
+            let at = p + first.find(body.get(p..)?)?;
+            if body[at - 1] == b'\n' {
+                return Some(at - 1);
+            }
+            p = at + 1;
+        }
+    };
     // a delimiter match ending at `end`: is it really one? returns (is_close, next line start)
     let check = |end: usize| -> Option<(bool, usize)> {
         let rest = body.get(end..).unwrap_or(&[]);
@@ -341,7 +371,7 @@ fn split_multipart(body: &[u8], boundary: &[u8]) -> Option<Vec<(usize, usize)>> 
         if out.len() >= MAX_LEAVES {
             break;
         }
-        let Some(at) = body.get(search..).and_then(|b| finder.find(b)).map(|p| p + search) else {
+        let Some(at) = after_lf(search) else {
             // no closing delimiter: the last part runs to the end
             out.push((cur, body.len()));
             break;
