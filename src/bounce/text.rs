@@ -728,7 +728,14 @@ pub const GENERIC_FAIL: &[&str] = &[
 ];
 
 struct PhraseTable {
-    by_first: Vec<Vec<u16>>,
+    /// Per byte: bit 0 a word byte ([`is_word_byte`]), bit 1 some phrase starts with it.
+    class: [u8; 256],
+    /// Per first byte: (second byte, the phrases starting with the pair, in
+    /// `PHRASES` order).  One-byte phrases are in every group of their byte.
+    by_pair: Vec<Vec<(u8, Vec<u16>)>>,
+    /// Per first byte: its one-byte phrases (for the last byte of the text
+    /// and second bytes no longer phrase starts with).
+    single: Vec<Vec<u16>>,
     /// Bit set of the (first byte, second byte) pairs some phrase starts with
     /// (a one-byte phrase sets every pair of its byte).
     pairs: Vec<u64>,
@@ -739,12 +746,32 @@ struct PhraseTable {
 fn table() -> &'static PhraseTable {
     static T: OnceLock<PhraseTable> = OnceLock::new();
     T.get_or_init(|| {
-        let mut by_first = vec![Vec::new(); 256];
+        let mut class = [0u8; 256];
+        for (c, k) in class.iter_mut().enumerate() {
+            *k = u8::from(is_word_byte(c as u8));
+        }
+        let mut by_pair: Vec<Vec<(u8, Vec<u16>)>> = vec![Vec::new(); 256];
+        let mut single: Vec<Vec<u16>> = vec![Vec::new(); 256];
         for (i, (_, p)) in PHRASES.iter().enumerate() {
-            if let Some(&b) = p.as_bytes().first() {
-                if let Some(v) = by_first.get_mut(b as usize) {
-                    v.push(i as u16);
+            let pb = p.as_bytes();
+            let Some(&b0) = pb.first() else { continue };
+            class[b0 as usize] |= 2;
+            match pb.get(1) {
+                Some(&b1) => {
+                    let groups = &mut by_pair[b0 as usize];
+                    match groups.iter_mut().find(|(s, _)| *s == b1) {
+                        Some((_, v)) => v.push(i as u16),
+                        None => groups.push((b1, vec![i as u16])),
+                    }
                 }
+                None => single[b0 as usize].push(i as u16),
+            }
+        }
+        // one-byte phrases belong to every pair of their byte (kept in PHRASES order)
+        for (groups, one) in by_pair.iter_mut().zip(&single) {
+            for (_, v) in groups.iter_mut() {
+                v.extend_from_slice(one);
+                v.sort_unstable();
             }
         }
         let mut pairs = vec![0u64; 65536 / 64];
@@ -766,57 +793,53 @@ fn table() -> &'static PhraseTable {
             .iter()
             .map(|(c, p)| *c == Cat::Failure && !WEAK_FAIL.contains(p) && !GENERIC_FAIL.contains(p))
             .collect();
-        PhraseTable { by_first, pairs, mta }
+        PhraseTable { class, by_pair, single, pairs, mta }
     })
 }
 
 /// Scan lowercase text once for all phrases.  Work is linear in `text`.
+///
+/// ASCII phrases are tried only at word starts, non-ASCII ones at every
+/// character start; a byte class table and the candidates grouped by their
+/// first two bytes keep the per-byte work small.
 pub fn scan_phrases(lower: &str, hits: &mut Hits) {
     let t = table();
     let b = lower.as_bytes();
     let mut prev_word = false;
-    for i in 0..b.len() {
-        let c = b[i];
+    for (i, &c) in b.iter().enumerate() {
+        let cls = t.class[c as usize];
         let at_word_start = !prev_word;
-        prev_word = is_word_byte(c);
-        if c < 0x80 && !at_word_start {
-            continue;
-        }
-        // Continuation bytes of UTF-8 never start phrases.
-        if (0x80..0xC0).contains(&c) {
+        prev_word = cls & 1 != 0;
+        // no phrase starts with this byte (UTF-8 continuation bytes included)
+        if cls & 2 == 0 || (c < 0x80 && !at_word_start) {
             continue;
         }
         let rest = &b[i..];
-        let second = rest.get(1).copied();
-        if let Some(b1) = second {
-            let k = (c as usize) << 8 | b1 as usize;
-            if t.pairs.get(k / 64).is_none_or(|w| w & (1 << (k % 64)) == 0) {
-                continue;
-            }
-        }
-        let cands = match t.by_first.get(c as usize) {
-            Some(v) if !v.is_empty() => v,
-            _ => continue,
-        };
-        for &pi in cands {
-            if let Some((cat, p)) = PHRASES.get(pi as usize) {
-                let pb = p.as_bytes();
-                if pb.len() > 1 && pb.get(1).copied() != second {
+        let cands: &[u16] = match rest.get(1) {
+            Some(&b1) => {
+                let k = (c as usize) << 8 | b1 as usize;
+                if t.pairs.get(k / 64).is_none_or(|w| w & (1 << (k % 64)) == 0) {
                     continue;
                 }
-                if rest.len() >= pb.len()
-                    && rest.get(..pb.len()).is_some_and(|x| x.iter().zip(pb).all(|(a, b)| a == b))
-                {
-                    let ci = *cat as usize;
-                    if hits.mta_pos.is_none() && t.mta.get(pi as usize).copied().unwrap_or(false) {
-                        hits.mta_pos = Some(i as u32);
+                match t.by_pair[c as usize].iter().find(|(s, _)| *s == b1) {
+                    Some((_, v)) => v,
+                    None => &t.single[c as usize],
+                }
+            }
+            None => &t.single[c as usize],
+        };
+        for &pi in cands {
+            let Some((cat, p)) = PHRASES.get(pi as usize) else { continue };
+            if rest.starts_with(p.as_bytes()) {
+                let ci = *cat as usize;
+                if hits.mta_pos.is_none() && t.mta.get(pi as usize).copied().unwrap_or(false) {
+                    hits.mta_pos = Some(i as u32);
+                }
+                if let Some(cnt) = hits.count.get_mut(ci) {
+                    if *cnt == 0 {
+                        hits.first[ci] = Some(p);
                     }
-                    if let Some(cnt) = hits.count.get_mut(ci) {
-                        if *cnt == 0 {
-                            hits.first[ci] = Some(p);
-                        }
-                        *cnt = cnt.saturating_add(1);
-                    }
+                    *cnt = cnt.saturating_add(1);
                 }
             }
         }
