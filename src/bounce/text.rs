@@ -741,6 +741,18 @@ struct PhraseTable {
     pairs: Vec<u64>,
     /// Per phrase: counts as MTA-typical failure wording.
     mta: Vec<bool>,
+    /// Per phrase: its first (up to) eight bytes as a little-endian word and
+    /// the mask of those bytes, to reject candidates with one comparison.
+    head: Vec<(u64, u64)>,
+}
+
+/// The first (up to) eight bytes of `b` as a little-endian word, zero-padded.
+#[inline]
+fn head8(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(w)
 }
 
 fn table() -> &'static PhraseTable {
@@ -793,7 +805,14 @@ fn table() -> &'static PhraseTable {
             .iter()
             .map(|(c, p)| *c == Cat::Failure && !WEAK_FAIL.contains(p) && !GENERIC_FAIL.contains(p))
             .collect();
-        PhraseTable { class, by_pair, single, pairs, mta }
+        let head = PHRASES
+            .iter()
+            .map(|(_, p)| {
+                let n = p.len().min(8);
+                (head8(p.as_bytes()), if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 })
+            })
+            .collect();
+        PhraseTable { class, by_pair, single, pairs, mta, head }
     })
 }
 
@@ -828,9 +847,15 @@ pub fn scan_phrases(lower: &str, hits: &mut Hits) {
             }
             None => &t.single[c as usize],
         };
+        // phrase bytes are never zero, so the zero padding past the end never matches
+        let w = head8(rest);
         for &pi in cands {
+            let Some(&(h, m)) = t.head.get(pi as usize) else { continue };
+            if w & m != h {
+                continue;
+            }
             let Some((cat, p)) = PHRASES.get(pi as usize) else { continue };
-            if rest.starts_with(p.as_bytes()) {
+            if p.len() <= 8 || rest.starts_with(p.as_bytes()) {
                 let ci = *cat as usize;
                 if hits.mta_pos.is_none() && t.mta.get(pi as usize).copied().unwrap_or(false) {
                     hits.mta_pos = Some(i as u32);
