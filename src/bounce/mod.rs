@@ -284,7 +284,7 @@ struct Gate {
 fn gate(m: &Message<'_>) -> Gate {
     let top = read_top(m);
     let sig = sender_signals(&top);
-    let subj_lower = top.subject.as_deref().unwrap_or("").to_lowercase();
+    let subj_lower = text::lowercase(top.subject.as_deref().unwrap_or(""));
     let mut subj_hits = Hits::default();
     text::scan_phrases(&subj_lower, &mut subj_hits);
     let ar_header = sig.auto_replied
@@ -830,7 +830,8 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         || local.starts_with("mail.delivery")
         || local.starts_with("mdaemon");
     let name = t.from_display.as_str();
-    let daemon_name = !name.is_empty() && DAEMON_NAMES.iter().any(|d| has_sub(name, d));
+    let name_sub = SubFinder::new(name);
+    let daemon_name = !name.is_empty() && DAEMON_NAMES.iter().any(|d| name_sub.has(d));
     let rp = t.return_path.as_deref().unwrap_or("x").trim().to_ascii_lowercase();
     let rp_inner = rp.trim_start_matches('<').trim_end_matches('>').trim().to_string();
     let null_rp = t.return_path.is_some()
@@ -841,7 +842,8 @@ fn sender_signals(t: &TopHeaders) -> Sig {
             || rp_inner == "mdaemon");
     let asub = t.auto_submitted.as_deref().unwrap_or("no");
     let auto = !asub.is_empty() && !asub.starts_with("no");
-    let gateway = GATEWAY_NAMES.iter().any(|g| has_sub(name, g) || has_sub(&local, g));
+    let local_sub = SubFinder::new(&local);
+    let gateway = GATEWAY_NAMES.iter().any(|g| name_sub.has(g) || local_sub.has(g));
     // "From: <>" (null sender in the From field) is used by some gateways.
     let null_from = t.from_present && t.from_addr.as_deref().is_none_or(|a| a.trim().is_empty());
     let list_robot = LIST_ROBOT_LOCALS.contains(&local.as_str())
@@ -879,6 +881,42 @@ fn has_sub(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     let Some(&f) = n.first() else { return true };
     h.len() >= n.len() && (0..=h.len() - n.len()).any(|i| h[i] == f && &h[i..i + n.len()] == n)
+}
+
+/// Substring tests of many needles against one short haystack: a 256-bit
+/// set of the haystack's (hashed) byte pairs rejects most needles before any
+/// search (a needle's first and last pairs must both occur in the haystack).
+struct SubFinder<'a> {
+    hay: &'a str,
+    pairs: [u64; 4],
+}
+
+impl<'a> SubFinder<'a> {
+    fn pair(a: u8, b: u8) -> usize {
+        (usize::from(a) << 3 ^ usize::from(b)) & 255
+    }
+
+    fn new(hay: &'a str) -> SubFinder<'a> {
+        let mut pairs = [0u64; 4];
+        for w in hay.as_bytes().windows(2) {
+            let k = Self::pair(w[0], w[1]);
+            pairs[k >> 6] |= 1 << (k & 63);
+        }
+        SubFinder { hay, pairs }
+    }
+
+    fn has(&self, needle: &str) -> bool {
+        let n = needle.as_bytes();
+        if let (Some(f), Some(l)) = (n.first_chunk::<2>(), n.last_chunk::<2>()) {
+            for [a, b] in [f, l] {
+                let k = Self::pair(*a, *b);
+                if self.pairs[k >> 6] & (1 << (k & 63)) == 0 {
+                    return false;
+                }
+            }
+        }
+        has_sub(self.hay, needle)
+    }
 }
 
 /// Words that mark a display name as a role or a machine, not a person.
@@ -960,7 +998,10 @@ fn person_display(name: &str) -> bool {
                 || w.len() <= 2 && w.ends_with('.')
         })
         && words.iter().all(|w| !SYSTEM_WORDS.contains(w))
-        && !DAEMON_NAMES.iter().chain(GATEWAY_NAMES).any(|d| has_sub(&outside, d))
+        && !{
+            let outside_sub = SubFinder::new(&outside);
+            DAEMON_NAMES.iter().chain(GATEWAY_NAMES).any(|d| outside_sub.has(d))
+        }
 }
 
 fn dsn_kind(dsns: &[dsn::Dsn]) -> Option<(Kind, &'static str)> {
@@ -1069,7 +1110,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     let mut lower = String::new();
     let mut body_hits = Hits::default();
     if !settled {
-        lower = scan_src.to_lowercase();
+        lower = text::lowercase(scan_src);
         text::scan_phrases(&lower, &mut body_hits);
     }
     let reply_subject = is_reply_or_forward(&subj_lower);
@@ -1527,7 +1568,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     }
     if settled && (a.status.is_none() || a.diagnostic.is_none()) {
         // skipped above; needed now
-        lower = scan_src.to_lowercase();
+        lower = text::lowercase(scan_src);
         prose_status = text::find_enhanced_status(text::truncate_str(prose, 32 * 1024));
         smtp_reply = text::find_smtp_reply(text::truncate_str(&lower, 32 * 1024));
     }
@@ -1783,7 +1824,13 @@ fn prose_subject(prose: &str) -> Option<String> {
     ];
     for line in text::lines(prose).take(MAX_PROSE_LINES) {
         let t = line.trim_start_matches(['>', ' ', '\t']);
-        let tl = t.to_lowercase();
+        // every label starts with one of these letters or a non-ASCII char
+        if t.as_bytes().first().is_none_or(|c| {
+            c.is_ascii() && !matches!(c.to_ascii_lowercase(), b's' | b'b' | b'o' | b'a')
+        }) {
+            continue;
+        }
+        let tl = text::lowercase(t);
         for l in LABELS {
             if tl.starts_with(l) {
                 let v = t

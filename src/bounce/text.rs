@@ -181,6 +181,51 @@ fn ascii_word_end(b: &[u8], mut i: usize) -> usize {
     }
 }
 
+/// `s.to_lowercase()`, with ASCII runs lowered in bulk: the standard one goes
+/// char by char through the Unicode tables after the first non-ASCII char.
+/// Texts with a capital sigma (whose lower case depends on its neighbours)
+/// take the standard path.
+pub fn lowercase(s: &str) -> String {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let b = s.as_bytes();
+    if memchr::memmem::find(b, "Σ".as_bytes()).is_some() {
+        return s.to_lowercase();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        // the ASCII run from i (eight bytes at a time)
+        let mut j = i;
+        while let Some(c) = b.get(j..j + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            let x = u64::from_le_bytes(w) & HI;
+            if x != 0 {
+                j += (x.trailing_zeros() / 8) as usize;
+                break;
+            }
+            j += 8;
+        }
+        while b.get(j).is_some_and(|c| c.is_ascii()) {
+            j += 1;
+        }
+        if j > i {
+            let start = out.len();
+            out.push_str(s.get(i..j).unwrap_or(""));
+            if let Some(t) = out.get_mut(start..) {
+                t.make_ascii_lowercase();
+            }
+        }
+        i = j;
+        // one non-ASCII char
+        if let Some(ch) = s.get(i..).and_then(|r| r.chars().next()) {
+            out.extend(ch.to_lowercase());
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
 /// Case-insensitive ASCII prefix test.
 pub fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len()
