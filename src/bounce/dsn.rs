@@ -33,6 +33,9 @@ const MAX_RECIPIENTS: usize = 200;
 
 /// Strip `(comments)` (not nested-aware beyond depth counting) from a value.
 pub fn strip_comments(v: &str) -> String {
+    if !v.contains('(') {
+        return v.trim().to_string();
+    }
     let mut out = String::with_capacity(v.len());
     let mut depth = 0u32;
     for ch in v.chars() {
@@ -153,6 +156,28 @@ pub fn parse(text: &str) -> Dsn {
         nb.copy_from_slice(name.as_bytes());
         nb.make_ascii_lowercase();
         let name = std::str::from_utf8(nb).unwrap_or("");
+        // squashed only for the fields read below (the rest are skipped unread)
+        const READ: &[&str] = &[
+            "reporting-mta",
+            "original-envelope-id",
+            "arrival-date",
+            "received-from-mta",
+            "x-original-message-id",
+            "original-message-id",
+            "final-recipient",
+            "original-recipient",
+            "x-actual-recipient",
+            "action",
+            "status",
+            "remote-mta",
+            "diagnostic-code",
+            "last-attempt-date",
+            "will-retry-until",
+            "final-log-id",
+        ];
+        if !READ.contains(&name) {
+            continue;
+        }
         let value = squash_ws(&value, MAX_FIELD);
         match name {
             "reporting-mta" if dsn.message.reporting_mta.is_none() => {
@@ -221,6 +246,14 @@ pub fn parse(text: &str) -> Dsn {
 /// Does the text look like it carries DSN fields (used for DSNs sent as
 /// text/plain or with a wrong content type)?
 pub fn looks_like_dsn(text: &str) -> bool {
+    // Both recipient fields end in "recipient:": without one anywhere (a
+    // SIMD scan over the colons) no line can qualify.
+    let b = text.as_bytes();
+    if !memchr::memchr_iter(b':', b)
+        .any(|p| p >= 9 && b.get(p - 9..p).is_some_and(|w| w.eq_ignore_ascii_case(b"recipient")))
+    {
+        return false;
+    }
     let mut has_rcpt = false;
     let mut has_action_or_status = false;
     for line in lines(text).take(400) {
