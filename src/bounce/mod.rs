@@ -1685,7 +1685,7 @@ fn prose_region_end(s: &str) -> usize {
     for line in text::lines(s) {
         // offset of this line in s (lines are sub-slices of s)
         let start = (line.as_ptr() as usize).saturating_sub(base).min(s.len());
-        let t = line.trim_start_matches(['>', ' ', '\t']);
+        let t = text::trim_start_ascii(line, b"> \t");
         if n > 0
             && (text::starts_with_ci(t, "received: from")
                 || text::starts_with_ci(t, "return-path:")
@@ -1693,7 +1693,7 @@ fn prose_region_end(s: &str) -> usize {
         {
             return start;
         }
-        prev_blank = line.trim().is_empty();
+        prev_blank = text::is_blank(line);
         n += 1;
         if n > 5000 {
             break;

@@ -22,7 +22,7 @@ impl<'a> Iterator for Lines<'a> {
             return None;
         }
         let bytes = self.rest.as_bytes();
-        match find_eol(bytes) {
+        match memchr::memchr2(b'\n', b'\r', bytes) {
             Some(pos) => {
                 let line = self.rest.get(..pos).unwrap_or("");
                 let skip = if bytes.get(pos) == Some(&b'\r') && bytes.get(pos + 1) == Some(&b'\n') {
@@ -42,33 +42,6 @@ impl<'a> Iterator for Lines<'a> {
             }
         }
     }
-}
-
-/// Position of the first `\n` or `\r` in `b`.  Scans eight bytes at a time
-/// (SWAR): a word is only examined byte by byte when it holds a line break.
-#[inline]
-pub fn find_eol(b: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = b.chunks_exact(8);
-    let mut base = 0usize;
-    for c in chunks.by_ref() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
-        let n = x ^ (LO * u64::from(b'\n'));
-        let r = x ^ (LO * u64::from(b'\r'));
-        // a zero byte in n or r marks a match (exact: no false positives below
-        // the first true one, and the first set bit is the first match)
-        let zn = n.wrapping_sub(LO) & !n & HI;
-        let zr = r.wrapping_sub(LO) & !r & HI;
-        let z = zn | zr;
-        if z != 0 {
-            return Some(base + (z.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks.remainder().iter().position(|&c| c == b'\n' || c == b'\r').map(|p| base + p)
 }
 
 /// `String::from_utf8_lossy` with a fast path for valid UTF-8 (the usual case):
@@ -224,6 +197,26 @@ pub fn lowercase(s: &str) -> String {
         }
     }
     out
+}
+
+/// `s.trim().is_empty()` without the Unicode tables for ASCII text.
+pub fn is_blank(s: &str) -> bool {
+    for &b in s.as_bytes() {
+        if b >= 0x80 {
+            return s.trim().is_empty();
+        }
+        if !matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+            return false;
+        }
+    }
+    true
+}
+
+/// `s` without its leading bytes in `set` (ASCII), like `trim_start_matches`
+/// with a char set.
+pub fn trim_start_ascii<'a>(s: &'a str, set: &[u8]) -> &'a str {
+    let n = s.bytes().take_while(|b| set.contains(b)).count();
+    s.get(n..).unwrap_or("")
 }
 
 /// Case-insensitive ASCII prefix test.
