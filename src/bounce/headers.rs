@@ -85,6 +85,45 @@ pub fn decode_raw_jis(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Borrowed(s)
 }
 
+/// `DateTime::to_rfc3339` without `format!`: the same digits, zero-padded to
+/// the same widths (at least four for the year, two for the rest).
+pub fn rfc3339(d: &mail_parser::DateTime) -> String {
+    fn num(out: &mut String, v: u16, width: usize) {
+        let mut digits = [0u8; 5];
+        let (mut n, mut x) = (0, v);
+        loop {
+            digits[n] = b'0' + (x % 10) as u8;
+            n += 1;
+            x /= 10;
+            if x == 0 {
+                break;
+            }
+        }
+        for _ in n..width {
+            out.push('0');
+        }
+        for &c in digits[..n].iter().rev() {
+            out.push(char::from(c));
+        }
+    }
+    let mut s = String::with_capacity(25);
+    num(&mut s, d.year, 4);
+    for (sep, v) in [('-', d.month), ('-', d.day), ('T', d.hour), (':', d.minute), (':', d.second)]
+    {
+        s.push(sep);
+        num(&mut s, v.into(), 2);
+    }
+    if d.tz_hour != 0 || d.tz_minute != 0 {
+        s.push(if d.tz_before_gmt && (d.tz_hour > 0 || d.tz_minute > 0) { '-' } else { '+' });
+        num(&mut s, d.tz_hour.into(), 2);
+        s.push(':');
+        num(&mut s, d.tz_minute.into(), 2);
+    } else {
+        s.push('Z');
+    }
+    s
+}
+
 /// Format an address list of mail-parser as "Name <addr>" strings / bare addrs.
 fn first_address_display(m: &Message<'_>) -> Option<String> {
     let addr = m.from()?.first()?;
@@ -154,7 +193,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
         } else if name.eq_ignore_ascii_case("date") && o.date.is_none() {
             let raw = squash_ws(value, 200);
             o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
-                Some(d) if d.is_valid() => Some(d.to_rfc3339()),
+                Some(d) if d.is_valid() => Some(rfc3339(&d)),
                 _ if raw.is_empty() => None,
                 _ => Some(raw),
             };
@@ -251,7 +290,7 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
         "date" => {
             let raw = squash_ws(v, 200);
             o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
-                Some(d) if d.is_valid() => Some(d.to_rfc3339()),
+                Some(d) if d.is_valid() => Some(rfc3339(&d)),
                 _ if raw.is_empty() => None,
                 _ => Some(raw),
             };

@@ -16,6 +16,7 @@ mod prefilter;
 mod ses;
 pub mod text;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use mail_parser::{HeaderName, Message, MessageParser, MimeHeaders};
@@ -1080,7 +1081,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         return a;
     }
     let Gate { top, sig, subj_lower, subj_hits, ar_header, .. } = g;
-    let parts = collect_parts(&leaves);
+    let mut parts = collect_parts(&leaves);
 
     let html_text: String =
         if (!parts.has_text_part || parts.text.trim().is_empty()) && parts.has_html() {
@@ -1124,8 +1125,9 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
 
     // ---- original message recovery ----
     let own = top.own_id.as_deref();
-    let mut orig_sources: Vec<(OrigHeaders, String)> =
-        parts.originals.iter().map(|(h, s)| (h.clone(), s.to_string())).collect();
+    let has_attached = !parts.originals.is_empty();
+    let mut orig_sources: Vec<(OrigHeaders, Cow<'static, str>)> =
+        std::mem::take(&mut parts.originals).into_iter().map(|(h, s)| (h, Cow::from(s))).collect();
     if let Some(id) = parts.dsns.iter().find_map(|d| d.message.x_original_message_id.clone()) {
         orig_sources.push((
             OrigHeaders { message_id: Some(id), ..Default::default() },
@@ -1201,7 +1203,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         p != "virus" && p != "antivirus" && p != "anti-virus" && p != "quarantine"
     });
     let ar_subj = subj_hits.has(Cat::AutoReply) && !reply_subject;
-    let feedback_like = !parts.originals.is_empty()
+    let feedback_like = has_attached
         && (subj_hits.has(Cat::Feedback) || body_hits.has(Cat::Feedback))
         && !reply_subject
         && (parts.nested_headers.iter().any(|h| h.starts_with("x-hmxmr")) || {
@@ -1228,7 +1230,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         || !top.report_type.is_empty()
         || parts.mime_dsns > 0
         || top.x_failed_present
-        || !parts.originals.is_empty()
+        || has_attached
         || parts.arf
         || ses.is_some();
     let conversation_reply =
@@ -1415,7 +1417,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             }
             if Some(id.as_str()) != own {
                 o.message_id = Some(id.clone());
-                id_source = Some(src.clone());
+                id_source = Some(src.to_string());
             } else if (h.subject.is_some() && h.subject != top.subject)
                 || h.from.as_deref().is_some_and(|f| {
                     !f.to_ascii_lowercase().contains(top.from_addr.as_deref().unwrap_or("\u{0}"))
