@@ -359,7 +359,7 @@ fn unquote(line: &str) -> (&str, usize) {
 
 /// A "Name: value" header line (name is an RFC 5322 field name without spaces).
 fn header_name(s: &str) -> Option<&str> {
-    let colon = s.find(':')?;
+    let colon = memchr::memchr(b':', s.as_bytes())?;
     let name = s.get(..colon)?;
     if name.is_empty() || name.len() > 60 {
         return None;
@@ -489,7 +489,7 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
     let classify = |l: &str| -> Option<bool> {
         // Some(true) header line, Some(false) continuation, None stop
         let (s, indent) = unquote(l);
-        if s.trim().is_empty() {
+        if super::text::is_blank(s) {
             return None;
         }
         if indent <= base_indent {

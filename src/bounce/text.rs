@@ -154,49 +154,71 @@ fn ascii_word_end(b: &[u8], mut i: usize) -> usize {
     }
 }
 
-/// `s.to_lowercase()`, with ASCII runs lowered in bulk: the standard one goes
-/// char by char through the Unicode tables after the first non-ASCII char.
-/// Texts with a capital sigma (whose lower case depends on its neighbours)
-/// take the standard path.
+/// `s.to_lowercase()`, with runs of ASCII and caseless characters copied in
+/// bulk: the standard one goes char by char through the Unicode tables after
+/// the first non-ASCII char.  Texts with a capital sigma (whose lower case
+/// depends on its neighbours) take the standard path.
 pub fn lowercase(s: &str) -> String {
     const HI: u64 = 0x8080_8080_8080_8080;
     let b = s.as_bytes();
-    if memchr::memmem::find(b, "Σ".as_bytes()).is_some() {
+    // U+03A3 is CE A3 in UTF-8
+    if memchr::memchr_iter(0xCE, b).any(|p| b.get(p + 1) == Some(&0xA3)) {
         return s.to_lowercase();
     }
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < b.len() {
-        // the ASCII run from i (eight bytes at a time)
+        // the run from i of ASCII (eight bytes at a time) and caseless chars
         let mut j = i;
-        while let Some(c) = b.get(j..j + 8) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            let x = u64::from_le_bytes(w) & HI;
-            if x != 0 {
-                j += (x.trailing_zeros() / 8) as usize;
-                break;
+        loop {
+            while let Some(c) = b.get(j..j + 8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(c);
+                let x = u64::from_le_bytes(w) & HI;
+                if x != 0 {
+                    j += (x.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                j += 8;
             }
-            j += 8;
-        }
-        while b.get(j).is_some_and(|c| c.is_ascii()) {
-            j += 1;
+            match b.get(j) {
+                Some(c) if c.is_ascii() => j += 1,
+                Some(_) => match caseless_len(&b[j..]) {
+                    Some(n) => j += n,
+                    None => break,
+                },
+                None => break,
+            }
         }
         if j > i {
             let start = out.len();
             out.push_str(s.get(i..j).unwrap_or(""));
             if let Some(t) = out.get_mut(start..) {
+                // UTF-8 multi-byte sequences hold no ASCII bytes
                 t.make_ascii_lowercase();
             }
         }
         i = j;
-        // one non-ASCII char
+        // one non-ASCII char with a case mapping (or unknown)
         if let Some(ch) = s.get(i..).and_then(|r| r.chars().next()) {
             out.extend(ch.to_lowercase());
             i += ch.len_utf8();
         }
     }
     out
+}
+
+/// Byte length of the char at the start of `b` (not ASCII) when it is in a
+/// block without case mappings: U+0080..U+00BF (Latin-1 controls and signs),
+/// U+2000..U+207F (general punctuation), U+3000..U+9FFF (CJK, kana).
+#[inline]
+fn caseless_len(b: &[u8]) -> Option<usize> {
+    match *b {
+        [0xC2, _, ..] => Some(2),
+        [0xE2, 0x80 | 0x81, _, ..] => Some(3),
+        [0xE3..=0xE9, _, _, ..] => Some(3),
+        _ => None,
+    }
 }
 
 /// `s.trim().is_empty()` without the Unicode tables for ASCII text.
