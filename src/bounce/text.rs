@@ -208,15 +208,40 @@ pub fn lowercase(s: &str) -> String {
     out
 }
 
-/// Byte length of the char at the start of `b` (not ASCII) when it is in a
-/// block without case mappings: U+0080..U+00BF (Latin-1 controls and signs),
-/// U+2000..U+207F (general punctuation), U+3000..U+9FFF (CJK, kana).
+/// Byte length of the char at the start of `b` (not ASCII) when its block of
+/// 64 code points (one UTF-8 lead byte, or lead and second byte) has no case
+/// mappings at all: most of Hebrew, Arabic, Indic, Thai, CJK, kana, Hangul,
+/// punctuation and symbols.  Other chars go through `char::to_lowercase`.
 #[inline]
 fn caseless_len(b: &[u8]) -> Option<usize> {
+    /// Bit `lead - 0xC0`: the two-byte block U+(lead-0xC0)*64.. is caseless.
+    const TWO: u32 = 0xffc0_1c04;
+    /// Word `lead - 0xE0`, bit `second - 0x80`: the three-byte block is caseless.
+    const THREE: [u64; 16] = [
+        0xffff_ffff_0000_0000,
+        0x00fb_ffff_ffff_3ff3,
+        0xfff0_ffff_fff3_ff8f,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        0xffff_ffff_09ff_ffff,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        0xefff_ffff_ffff_ffff,
+    ];
     match *b {
-        [0xC2, _, ..] => Some(2),
-        [0xE2, 0x80 | 0x81, _, ..] => Some(3),
-        [0xE3..=0xE9, _, _, ..] => Some(3),
+        [l @ 0xC0..=0xDF, _, ..] if TWO >> (l - 0xC0) & 1 != 0 => Some(2),
+        [l @ 0xE0..=0xEF, s @ 0x80..=0xBF, _, ..]
+            if THREE[usize::from(l - 0xE0)] >> (s - 0x80) & 1 != 0 =>
+        {
+            Some(3)
+        }
         _ => None,
     }
 }
