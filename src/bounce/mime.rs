@@ -126,7 +126,9 @@ fn owned_lossy(v: Vec<u8>) -> String {
 /// mail-parser's `default_header_ignore` keeps it.  A header ends at the first
 /// empty (or white-space only) line, as in mail-parser.
 fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
-    let mut headers = Vec::new();
+    // sized for a typical header block: growing a Vec of these large
+    // entries one doubling at a time costs more than the parse of most fields
+    let mut headers = Vec::with_capacity(if want == Want::Part { 6 } else { 48 });
     let mut pos = 0;
     while pos < data.len() {
         // white space before a field name; a line break there ends the header

@@ -425,8 +425,9 @@ struct Parts {
     /// Sources of more `extra_text` in the top-level message, converted only
     /// when needed (when no attached part gave the original's Message-ID).
     extra_deferred: Vec<Extra>,
-    /// Header names of attached messages (lowercase).
-    nested_headers: Vec<String>,
+    /// Some attached message has an X-HmXmr* header field (among its first
+    /// 100 fields with a UTF-8 value).
+    nested_hmxmr: bool,
     /// Top-level text/html leaves, decoded only when the HTML is needed.
     html_deferred: Vec<usize>,
 }
@@ -508,6 +509,18 @@ fn looks_like_header_start(b: &[u8]) -> bool {
         }
         None => false,
     }
+}
+
+/// Does the message have an X-HmXmr* field among the first 100 fields of
+/// `headers_raw` (those with a UTF-8 value)?  The values are validated only
+/// when some field has such a name.
+fn nested_hmxmr(m: &Message<'_>) -> bool {
+    let named = |n: &str| n.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("x-hmxmr"));
+    let headers = m.parts.first().map(|p| p.headers.as_slice()).unwrap_or(&[]);
+    if !headers.iter().any(|h| named(h.name.as_str())) {
+        return false;
+    }
+    m.headers_raw().take(100).any(|(n, _)| named(n))
 }
 
 fn collect_parts(leaves: &[Leaf<'_>]) -> Parts {
@@ -628,8 +641,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
                     }
                 }
                 if let Some(n) = &nested {
-                    p.nested_headers
-                        .extend(n.headers_raw().take(100).map(|(n, _)| n.to_ascii_lowercase()));
+                    p.nested_hmxmr |= nested_hmxmr(n);
                 }
                 p.originals.push((h, "the attached original message (message/rfc822)"));
             }
@@ -1206,7 +1218,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     let feedback_like = has_attached
         && (subj_hits.has(Cat::Feedback) || body_hits.has(Cat::Feedback))
         && !reply_subject
-        && (parts.nested_headers.iter().any(|h| h.starts_with("x-hmxmr")) || {
+        && (parts.nested_hmxmr || {
             let local = top.from_addr.as_deref().and_then(|a| a.split('@').next()).unwrap_or("");
             [
                 "staff",
