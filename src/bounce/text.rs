@@ -77,9 +77,12 @@ pub fn squash_ws(s: &str, max: usize) -> String {
     fn ascii_ws(c: u8) -> bool {
         matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
     }
+    let b = s.as_bytes();
+    if b.len() <= max && squashed_already(b) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len().min(max));
     let mut pending_space = false;
-    let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -120,6 +123,24 @@ pub fn squash_ws(s: &str, max: usize) -> String {
         out.push(ch);
     }
     out
+}
+
+/// Is `b` non-empty ASCII words (no white space) separated by single spaces,
+/// i.e. its own `squash_ws`?
+fn squashed_already(b: &[u8]) -> bool {
+    let mut i = 0;
+    loop {
+        let j = ascii_word_end(b, i);
+        if j == i {
+            // empty: leading, trailing or double space, other white space, non-ASCII
+            return false;
+        }
+        match b.get(j) {
+            None => return true,
+            Some(b' ') => i = j + 1,
+            Some(_) => return false,
+        }
+    }
 }
 
 /// End of the run of ASCII non-white-space bytes starting at `i` (the first
