@@ -268,8 +268,34 @@ const TOP_FIELDS: &[&str] = &[
     "references",
 ];
 
+/// Bit set of (length, first letter) of the names `read_top` looks at: most
+/// other fields (Received, DKIM-Signature, Date ...) are rejected on it alone.
+const TOP_KEYS: [u64; 16] = {
+    let mut set = [0u64; 16];
+    let mut i = 0;
+    while i < TOP_FIELDS.len() + CHALLENGE_HEADERS.len() {
+        let w = if i < TOP_FIELDS.len() {
+            TOP_FIELDS[i]
+        } else {
+            CHALLENGE_HEADERS[i - TOP_FIELDS.len()]
+        };
+        let k = top_key(w.as_bytes());
+        set[k / 64] |= 1 << (k % 64);
+        i += 1;
+    }
+    set
+};
+
+/// (length mod 32, first byte's low five bits, which ignore ASCII case) as a number < 1024.
+const fn top_key(name: &[u8]) -> usize {
+    let first = if name.is_empty() { 0 } else { name[0] & 0x1F };
+    (name.len() % 32) << 5 | first as usize
+}
+
 fn top_wants(name: &str) -> bool {
-    TOP_FIELDS.iter().chain(CHALLENGE_HEADERS).any(|w| name.eq_ignore_ascii_case(w))
+    let k = top_key(name.as_bytes());
+    TOP_KEYS[k / 64] & (1 << (k % 64)) != 0
+        && TOP_FIELDS.iter().chain(CHALLENGE_HEADERS).any(|w| name.eq_ignore_ascii_case(w))
 }
 
 /// The header-only gate shared by `analyze` and `headers_suggest_bounce`.
