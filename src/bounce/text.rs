@@ -1074,13 +1074,15 @@ pub fn find_enhanced_status_classes(s: &str, classes: &[u8]) -> Option<String> {
     for &c in classes {
         is_class[c as usize] = true;
     }
-    let mut i = 0;
-    while i + 4 < b.len() + 1 {
-        let c = match b.get(i) {
-            Some(c) => *c,
-            None => break,
-        };
-        if b.get(i + 1) == Some(&b'.') && is_class[c as usize] {
+    // a code is "<class>." followed by digits: only the bytes before a '.'
+    // (memchr) can start one
+    for dot in memchr::memchr_iter(b'.', b) {
+        let Some(i) = dot.checked_sub(1) else { continue };
+        if i + 4 > b.len() {
+            break;
+        }
+        let c = b[i];
+        if is_class[c as usize] {
             let before_ok = i == 0 || {
                 let p = b[i - 1];
                 !(p.is_ascii_alphanumeric() || p == b'.' || p == b'-' || p == b'/' || p == b':')
@@ -1116,7 +1118,6 @@ pub fn find_enhanced_status_classes(s: &str, classes: &[u8]) -> Option<String> {
                 }
             }
         }
-        i += 1;
     }
     None
 }
@@ -1125,8 +1126,11 @@ pub fn find_enhanced_status_classes(s: &str, classes: &[u8]) -> Option<String> {
 /// at a line start, or after "said:", "<<<", "error", "SMTP;" etc.
 pub fn find_smtp_reply(lower: &str) -> Option<(u16, usize)> {
     let b = lower.as_bytes();
-    let mut i = 0;
-    while i + 3 <= b.len() {
+    // only a '4' or a '5' (memchr2) can start a reply code
+    for i in memchr::memchr2_iter(b'4', b'5', b) {
+        if i + 3 > b.len() {
+            break;
+        }
         let c = b[i];
         if (c == b'4' || c == b'5')
             && b[i + 1].is_ascii_digit()
@@ -1170,7 +1174,6 @@ pub fn find_smtp_reply(lower: &str) -> Option<(u16, usize)> {
                 }
             }
         }
-        i += 1;
     }
     None
 }
