@@ -925,53 +925,95 @@ fn table() -> &'static PhraseTable {
 /// Scan lowercase text once for all phrases.  Work is linear in `text`.
 ///
 /// ASCII phrases are tried only at word starts, non-ASCII ones at every
-/// character start; a byte class table and the candidates grouped by their
-/// first two bytes keep the per-byte work small.
+/// character start.  Eight bytes at a time (SWAR), the positions that can
+/// start a phrase (ASCII bytes after a non-word byte, UTF-8 lead bytes) are
+/// found without looking at each byte; a byte class table and the candidates
+/// grouped by their first two bytes keep the work per position small.
 pub fn scan_phrases(lower: &str, hits: &mut Hits) {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    /// High bit set in each byte of `v` (all bytes < 0x80) within `lo..=hi`.
+    #[inline]
+    fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
+        let ge = v + LO * u64::from(0x80 - lo);
+        let gt = v + LO * u64::from(0x7F - hi);
+        ge & !gt & HI
+    }
     let t = table();
     let b = lower.as_bytes();
     let mut prev_word = false;
-    for (i, &c) in b.iter().enumerate() {
+    let mut base = 0;
+    while let Some(chunk) = b.get(base..base + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w);
+        let hi = x & HI;
+        let x7 = x & !HI;
+        // word bytes (`is_word_byte`): ASCII letters and digits, and all of >= 0x80
+        let alnum = in_range(x7, b'0', b'9') | in_range(x7 | LO * 0x20, b'a', b'z');
+        let word = (alnum & !hi) | hi;
+        let after_nonword = (!word & HI) << 8 | if prev_word { 0 } else { 0x80 };
+        let lead = x & (x << 1) & HI;
+        let mut cand = (after_nonword & !hi) | lead;
+        while cand != 0 {
+            let k = (cand.trailing_zeros() / 8) as usize;
+            cand &= cand - 1;
+            try_phrases_at(t, b, base + k, hits);
+        }
+        prev_word = word >> 63 != 0;
+        base += 8;
+    }
+    for (i, &c) in b.iter().enumerate().skip(base) {
         let cls = t.class[c as usize];
         let at_word_start = !prev_word;
         prev_word = cls & 1 != 0;
-        // no phrase starts with this byte (UTF-8 continuation bytes included)
-        if cls & 2 == 0 || (c < 0x80 && !at_word_start) {
+        if c < 0x80 && !at_word_start {
             continue;
         }
-        let rest = &b[i..];
-        let cands: &[u16] = match rest.get(1) {
-            Some(&b1) => {
-                let k = (c as usize) << 8 | b1 as usize;
-                if t.pairs.get(k / 64).is_none_or(|w| w & (1 << (k % 64)) == 0) {
-                    continue;
-                }
-                match t.by_pair[c as usize].iter().find(|(s, _)| *s == b1) {
-                    Some((_, v)) => v,
-                    None => &t.single[c as usize],
-                }
+        try_phrases_at(t, b, i, hits);
+    }
+}
+
+/// Count the phrases starting at `b[i]` (a word start or a non-ASCII byte).
+#[inline]
+fn try_phrases_at(t: &PhraseTable, b: &[u8], i: usize, hits: &mut Hits) {
+    let Some(rest) = b.get(i..) else { return };
+    let Some(&c) = rest.first() else { return };
+    // no phrase starts with this byte (UTF-8 continuation bytes included)
+    if t.class[c as usize] & 2 == 0 {
+        return;
+    }
+    let cands: &[u16] = match rest.get(1) {
+        Some(&b1) => {
+            let k = (c as usize) << 8 | b1 as usize;
+            if t.pairs.get(k / 64).is_none_or(|w| w & (1 << (k % 64)) == 0) {
+                return;
             }
-            None => &t.single[c as usize],
-        };
-        // phrase bytes are never zero, so the zero padding past the end never matches
-        let w = head8(rest);
-        for &pi in cands {
-            let Some(&(h, m)) = t.head.get(pi as usize) else { continue };
-            if w & m != h {
-                continue;
+            match t.by_pair[c as usize].iter().find(|(s, _)| *s == b1) {
+                Some((_, v)) => v,
+                None => &t.single[c as usize],
             }
-            let Some((cat, p)) = PHRASES.get(pi as usize) else { continue };
-            if p.len() <= 8 || rest.starts_with(p.as_bytes()) {
-                let ci = *cat as usize;
-                if hits.mta_pos.is_none() && t.mta.get(pi as usize).copied().unwrap_or(false) {
-                    hits.mta_pos = Some(i as u32);
+        }
+        None => &t.single[c as usize],
+    };
+    // phrase bytes are never zero, so the zero padding past the end never matches
+    let w = head8(rest);
+    for &pi in cands {
+        let Some(&(h, m)) = t.head.get(pi as usize) else { continue };
+        if w & m != h {
+            continue;
+        }
+        let Some((cat, p)) = PHRASES.get(pi as usize) else { continue };
+        if p.len() <= 8 || rest.starts_with(p.as_bytes()) {
+            let ci = *cat as usize;
+            if hits.mta_pos.is_none() && t.mta.get(pi as usize).copied().unwrap_or(false) {
+                hits.mta_pos = Some(i as u32);
+            }
+            if let Some(cnt) = hits.count.get_mut(ci) {
+                if *cnt == 0 {
+                    hits.first[ci] = Some(p);
                 }
-                if let Some(cnt) = hits.count.get_mut(ci) {
-                    if *cnt == 0 {
-                        hits.first[ci] = Some(p);
-                    }
-                    *cnt = cnt.saturating_add(1);
-                }
+                *cnt = cnt.saturating_add(1);
             }
         }
     }
