@@ -198,7 +198,8 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
     let empty = HeaderValue::Empty;
     match n {
         b"from" => (HeaderName::From, if addr { st.parse_address() } else { empty }),
-        b"to" => (HeaderName::To, if addr { st.parse_address() } else { empty }),
+        // the root's To is parsed on first use (`root_to_addrs`)
+        b"to" => (HeaderName::To, if want == Want::Nested { st.parse_address() } else { empty }),
         b"cc" => (HeaderName::Cc, if want == Want::Nested { st.parse_address() } else { empty }),
         b"subject" => (HeaderName::Subject, if addr { st.parse_unstructured() } else { empty }),
         b"message-id" => (HeaderName::MessageId, if addr { st.parse_id() } else { empty }),
@@ -214,6 +215,32 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
         ),
         _ => (HeaderName::Other(lossy(name)), HeaderValue::Empty),
     }
+}
+
+/// The bounce's own To addresses (trimmed, lowercased) from the last To
+/// field, as `Message::to` would give them; the walker leaves that field
+/// unparsed until it is needed.
+pub(crate) fn root_to_addrs(m: &Message<'_>) -> Vec<String> {
+    let Some(h) =
+        m.parts.first().and_then(|p| p.headers.iter().rev().find(|h| h.name == HeaderName::To))
+    else {
+        return Vec::new();
+    };
+    let parsed;
+    let value = if matches!(h.value, HeaderValue::Empty) {
+        let raw = m.raw_message.get(h.offset_start as usize..h.offset_end as usize).unwrap_or(&[]);
+        parsed = MessageStream::new(raw).parse_address();
+        &parsed
+    } else {
+        &h.value
+    };
+    value
+        .as_address()
+        .into_iter()
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address())
+        .map(|x| x.trim().to_ascii_lowercase())
+        .collect()
 }
 
 /// A MIME entity holding only its header fields (the body is not kept).

@@ -217,7 +217,6 @@ struct TopHeaders {
     from_addr: Option<String>,
     from_display: String,
     from_present: bool,
-    to_addrs: Vec<String>,
     subject: Option<String>,
     return_path: Option<String>,
     auto_submitted: Option<String>,
@@ -349,12 +348,7 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
     };
     if let Some(a) = m.from().and_then(|a| a.first()) {
         t.from_addr = a.address().map(|s| s.trim().to_ascii_lowercase());
-        t.from_display = a.name().unwrap_or("").to_lowercase();
-    }
-    for a in m.to().into_iter().flat_map(|a| a.iter()) {
-        if let Some(x) = a.address() {
-            t.to_addrs.push(x.trim().to_ascii_lowercase());
-        }
+        t.from_display = text::lowercase(a.name().unwrap_or(""));
     }
     t.subject = m.subject().map(|s| text::squash_ws(s, 1000));
     if let Some(ct) = m.content_type() {
@@ -858,8 +852,7 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         .from_addr
         .as_deref()
         .and_then(|a| a.rsplit_once('@').map(|x| x.0))
-        .unwrap_or(t.from_addr.as_deref().unwrap_or(""))
-        .to_string();
+        .unwrap_or(t.from_addr.as_deref().unwrap_or(""));
     let daemon_local = DAEMON_LOCALS.iter().any(|d| local == *d)
         || local.starts_with("mailer-daemon")
         || local.starts_with("mailer_daemon")
@@ -881,11 +874,11 @@ fn sender_signals(t: &TopHeaders) -> Sig {
             || rp_inner == "mdaemon");
     let asub = t.auto_submitted.as_deref().unwrap_or("no");
     let auto = !asub.is_empty() && !asub.starts_with("no");
-    let local_sub = SubFinder::new(&local);
+    let local_sub = SubFinder::new(local);
     let gateway = GATEWAY_NAMES.iter().any(|g| name_sub.has(g) || local_sub.has(g));
     // "From: <>" (null sender in the From field) is used by some gateways.
     let null_from = t.from_present && t.from_addr.as_deref().is_none_or(|a| a.trim().is_empty());
-    let list_robot = LIST_ROBOT_LOCALS.contains(&local.as_str())
+    let list_robot = LIST_ROBOT_LOCALS.contains(&local)
         || local.ends_with("-admin")
         || local.ends_with("-owner")
         || local.ends_with("-request")
@@ -944,6 +937,7 @@ impl<'a> SubFinder<'a> {
         SubFinder { hay, pairs }
     }
 
+    #[inline]
     fn has(&self, needle: &str) -> bool {
         let n = needle.as_bytes();
         if let (Some(f), Some(l)) = (n.first_chunk::<2>(), n.last_chunk::<2>()) {
@@ -1014,20 +1008,34 @@ const SYSTEM_WORDS: &[&str] = &[
 /// Does the From display name look like a person's name ("Chris Novak",
 /// "Chris (Example.org postmaster)")?  Parenthesised comments are ignored.
 fn person_display(name: &str) -> bool {
-    let mut outside = String::with_capacity(name.len());
-    let mut depth = 0u32;
-    for ch in name.chars() {
-        match ch {
-            '(' => depth += 1,
-            ')' if depth > 0 => depth -= 1,
-            _ if depth == 0 => outside.push(ch),
-            _ => {}
+    // the name outside parentheses (the name itself when it has none)
+    let outside: Cow<'_, str> = if name.contains('(') {
+        let mut outside = String::with_capacity(name.len());
+        let mut depth = 0u32;
+        for ch in name.chars() {
+            match ch {
+                '(' => depth += 1,
+                ')' if depth > 0 => depth -= 1,
+                _ if depth == 0 => outside.push(ch),
+                _ => {}
+            }
         }
-    }
-    let words: Vec<&str> = outside
+        Cow::Owned(outside)
+    } else {
+        Cow::Borrowed(name)
+    };
+    // up to six words (more than five fail anyway)
+    let mut buf = [""; 6];
+    let mut n = 0;
+    for w in outside
         .split(|c: char| c.is_whitespace() || c == ',' || c == '"' || c == '\'')
         .filter(|w| !w.is_empty())
-        .collect();
+        .take(6)
+    {
+        buf[n] = w;
+        n += 1;
+    }
+    let words = &buf[..n];
     !words.is_empty()
         && words.len() <= 5
         && words.iter().all(|w| {
@@ -1547,7 +1555,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             Kind::DeliveryFailure | Kind::DeliveryDelay | Kind::DeliverySuccess | Kind::VirusNotice
         )
     {
-        for x in prose_recipients(prose, &top) {
+        for x in prose_recipients(prose, &top, &msg) {
             add(&mut rcpts, &x);
         }
     }
@@ -1743,12 +1751,16 @@ fn prose_region_end(s: &str) -> usize {
 }
 
 /// Recipient addresses named in the prose of a non-standard bounce.
-fn prose_recipients(prose: &str, top: &TopHeaders) -> Vec<String> {
+fn prose_recipients(prose: &str, top: &TopHeaders, msg: &Message<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let own_from = top.from_addr.clone().unwrap_or_default();
+    // the bounce's own To addresses, parsed only when needed here
+    let to_addrs = std::cell::OnceCell::new();
     let skip = |a: &str| -> bool {
         let l = a.to_ascii_lowercase();
-        l == own_from || top.to_addrs.contains(&l) || l.starts_with("mailer-daemon@")
+        l == own_from
+            || to_addrs.get_or_init(|| mime::root_to_addrs(msg)).contains(&l)
+            || l.starts_with("mailer-daemon@")
     };
     for line in text::lines(prose).take(MAX_PROSE_LINES) {
         if !line.contains('@') {
