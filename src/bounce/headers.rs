@@ -214,13 +214,37 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
 /// subject is RFC 2047 decoded by mail-parser only when it holds an encoded word.
 pub fn from_header_block(block: &[u8]) -> OrigHeaders {
     let block = skip_leading_blank(block);
-    let text = super::text::lossy(block);
+    from_header_lines(&super::text::lossy(block))
+}
+
+/// [`from_header_block`] of a block that is text already (no UTF-8 check).
+pub(crate) fn from_header_str(block: &str) -> OrigHeaders {
+    from_header_lines(block.trim_start_matches(['\r', '\n', ' ', '\t']))
+}
+
+/// The index in `WANTED` of a field name (`usize::MAX` for Received).
+fn wanted_field(name: &str) -> Option<usize> {
+    let is = |w: &str| name.eq_ignore_ascii_case(w);
+    match name.len() {
+        2 if is("to") => Some(3),
+        2 if is("cc") => Some(4),
+        4 if is("from") => Some(2),
+        4 if is("date") => Some(5),
+        7 if is("subject") => Some(1),
+        8 if is("received") => Some(usize::MAX),
+        10 if is("message-id") => Some(0),
+        11 if is("in-reply-to") => Some(6),
+        _ => None,
+    }
+}
+
+fn from_header_lines(text: &str) -> OrigHeaders {
     let mut o = OrigHeaders::default();
     // (field index in WANTED or usize::MAX for Received, unfolded value:
     // borrowed unless continuation lines were appended)
     let mut cur: Option<(usize, Cow<'_, str>)> = None;
     let mut seen = [false; 7];
-    for line in lines(&text).take(5000) {
+    for line in lines(text).take(5000) {
         if line.is_empty() {
             break;
         }
@@ -239,16 +263,20 @@ pub fn from_header_block(block: &[u8]) -> OrigHeaders {
         }
         let Some(name) = header_name(line) else { continue };
         let value = line.get(name.len() + 1..).unwrap_or("");
-        if name.eq_ignore_ascii_case("received") {
-            if o.received.len() < MAX_RECEIVED {
-                cur = Some((usize::MAX, Cow::Borrowed(value)));
+        match wanted_field(name) {
+            Some(usize::MAX) => {
+                if o.received.len() < MAX_RECEIVED {
+                    cur = Some((usize::MAX, Cow::Borrowed(value)));
+                }
             }
-        } else if let Some(f) = WANTED.iter().position(|w| w.eq_ignore_ascii_case(name)) {
-            // first occurrence wins, except To/Cc which accumulate
-            if !seen[f] || WANTED[f] == "to" || WANTED[f] == "cc" {
-                seen[f] = true;
-                cur = Some((f, Cow::Borrowed(value)));
+            Some(f) => {
+                // first occurrence wins, except To/Cc which accumulate
+                if !seen[f] || WANTED[f] == "to" || WANTED[f] == "cc" {
+                    seen[f] = true;
+                    cur = Some((f, Cow::Borrowed(value)));
+                }
             }
+            None => {}
         }
     }
     if let Some((f, v)) = cur.take() {
@@ -444,7 +472,7 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         if is_subject {
             // only accept a Subject anchor in a convincing header block
             if n_headers >= 3 && has_common >= 2 {
-                let h = from_header_block(block.as_bytes());
+                let h = from_header_str(&block);
                 if !h.is_empty() {
                     fallback = Some(QuotedBlock {
                         headers: OrigHeaders { message_id: None, ..h },
@@ -454,7 +482,7 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
             }
             continue;
         }
-        let mut h = from_header_block(block.as_bytes());
+        let mut h = from_header_str(&block);
         if h.message_id.is_none() {
             // mail-parser may reject odd ids: take the raw value
             let raw = s.split_once(':').map(|x| x.1).unwrap_or("");

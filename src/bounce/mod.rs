@@ -1894,7 +1894,7 @@ fn prose_subject(prose: &str) -> Option<String> {
                     continue;
                 }
                 let block = format!("Subject: {}\n\n", v);
-                let h = headers::from_header_block(block.as_bytes());
+                let h = headers::from_header_str(&block);
                 return h.subject.or_else(|| Some(text::squash_ws(v, 1000)));
             }
         }
