@@ -556,11 +556,30 @@ fn ascii_compatible(cs: &str) -> bool {
         || cs.starts_with("hz"))
 }
 
+/// Is `cs` (lowercase) a name mail-parser decodes as ISO-2022-JP?
+fn is_iso2022jp(cs: &str) -> bool {
+    let b = cs.as_bytes();
+    cs == "csiso2022jp"
+        || b.len() == 11
+            && b.starts_with(b"iso")
+            && matches!(b[3], b'-' | b'_')
+            && &b[4..8] == b"2022"
+            && matches!(b[8], b'-' | b'_')
+            && b.ends_with(b"jp")
+}
+
 pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, str> {
     let Some(cs) = charset else { return lossy(b) };
     match cs {
         "utf-8" | "utf8" => lossy(b),
         _ if b.is_ascii() && ascii_compatible(cs) => lossy(b),
+        // ISO-2022-JP text that never leaves ASCII (no ESC, SO or SI) decodes
+        // to itself
+        _ if is_iso2022jp(cs)
+            && b.iter().all(|&c| c.is_ascii() && !matches!(c, 0x0E | 0x0F | 0x1B)) =>
+        {
+            lossy(b)
+        }
         // declared ASCII but 8-bit: UTF-8 when it is valid, else Windows-1252
         "us-ascii" | "ascii" => match std::str::from_utf8(b) {
             Ok(s) => Cow::Borrowed(s),
