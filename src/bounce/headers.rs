@@ -163,8 +163,9 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     };
     // Raw 8-bit UTF-8 subjects (no encoded words) are used as they are;
     // mail-parser may mis-decode them.
-    let raw_subject =
-        raw_headers_named(m, |n| n.eq_ignore_ascii_case("subject")).next().map(|(_, v)| v);
+    let raw_subject = raw_headers_named(m, |n| n.len() == 7 && n.eq_ignore_ascii_case("subject"))
+        .next()
+        .map(|(_, v)| v);
     let subj = match raw_subject {
         Some(r) if !r.is_ascii() && !r.contains("=?") => Some(r),
         _ => m.subject(),
@@ -182,24 +183,33 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
             }
         }
     }
-    let wanted = |n: &str| {
-        ["received", "date", "message-id", "in-reply-to"].iter().any(|w| n.eq_ignore_ascii_case(w))
-    };
-    for (name, value) in raw_headers_named(m, wanted) {
-        if name.eq_ignore_ascii_case("received") {
+    /// 1 Received, 2 Date, 3 Message-ID, 4 In-Reply-To, 0 other (by length first)
+    fn kind(n: &str) -> u8 {
+        let is = |w: &str| n.eq_ignore_ascii_case(w);
+        match n.len() {
+            8 if is("received") => 1,
+            4 if is("date") => 2,
+            10 if is("message-id") => 3,
+            11 if is("in-reply-to") => 4,
+            _ => 0,
+        }
+    }
+    for (name, value) in raw_headers_named(m, |n| kind(n) != 0) {
+        let k = kind(name);
+        if k == 1 {
             if o.received.len() < MAX_RECEIVED {
                 o.received.push(squash_ws(value, 2000));
             }
-        } else if name.eq_ignore_ascii_case("date") && o.date.is_none() {
+        } else if k == 2 && o.date.is_none() {
             let raw = squash_ws(value, 200);
             o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
                 Some(d) if d.is_valid() => Some(rfc3339(&d)),
                 _ if raw.is_empty() => None,
                 _ => Some(raw),
             };
-        } else if name.eq_ignore_ascii_case("message-id") && o.message_id.is_none() {
+        } else if k == 3 && o.message_id.is_none() {
             o.message_id = bare_message_id(value);
-        } else if name.eq_ignore_ascii_case("in-reply-to") && o.in_reply_to.is_none() {
+        } else if k == 4 && o.in_reply_to.is_none() {
             o.in_reply_to = bare_message_id(value);
         }
     }

@@ -37,8 +37,8 @@ pub(crate) enum Cte {
 pub(crate) struct Leaf<'a> {
     /// Lower-case type and subtype (defaults applied: text/plain, or
     /// message/rfc822 inside multipart/digest).
-    pub ctype: String,
-    pub subtype: String,
+    pub ctype: Cow<'static, str>,
+    pub subtype: Cow<'static, str>,
     /// Lower-case attachment file name ("" when none).
     pub name: String,
     pub cte: Cte,
@@ -50,7 +50,36 @@ pub(crate) struct Leaf<'a> {
     pub header_raw: &'a [u8],
     /// The body, still transfer-encoded.
     pub body: &'a [u8],
-    charset: Option<String>,
+    charset: Option<Cow<'static, str>>,
+}
+
+const KNOWN_TYPES: &[&str] = &["text", "multipart", "message", "application", "image"];
+const KNOWN_SUBTYPES: &[&str] = &[
+    "plain",
+    "html",
+    "mixed",
+    "alternative",
+    "related",
+    "report",
+    "delivery-status",
+    "rfc822",
+    "rfc822-headers",
+    "octet-stream",
+    "feedback-report",
+    "disposition-notification",
+    "global",
+    "global-headers",
+    "global-delivery-status",
+];
+const KNOWN_CHARSETS: &[&str] =
+    &["us-ascii", "utf-8", "iso-8859-1", "iso-2022-jp", "windows-1252", "shift_jis"];
+
+/// `s` lower-cased, without an allocation when it is one of `known` (lower case).
+fn lower_known(s: &str, known: &[&'static str]) -> Cow<'static, str> {
+    match known.iter().find(|k| k.eq_ignore_ascii_case(s)) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(s.to_ascii_lowercase()),
+    }
 }
 
 impl<'a> Leaf<'a> {
@@ -302,11 +331,11 @@ fn entity<'a>(
     let ct = part.content_type();
     let (ctype, subtype) = match ct {
         Some(c) => (
-            c.ctype().trim().to_ascii_lowercase(),
-            c.subtype().unwrap_or("").trim().to_ascii_lowercase(),
+            lower_known(c.ctype().trim(), KNOWN_TYPES),
+            lower_known(c.subtype().unwrap_or("").trim(), KNOWN_SUBTYPES),
         ),
-        None if in_digest => ("message".to_string(), "rfc822".to_string()),
-        None => ("text".to_string(), "plain".to_string()),
+        None if in_digest => (Cow::Borrowed("message"), Cow::Borrowed("rfc822")),
+        None => (Cow::Borrowed("text"), Cow::Borrowed("plain")),
     };
     if ctype == "multipart" && depth < MAX_DEPTH {
         let boundary = ct.and_then(|c| c.attribute("boundary")).unwrap_or("");
@@ -326,14 +355,14 @@ fn entity<'a>(
             }
         }
     }
-    let cte = match part.content_transfer_encoding().map(|s| s.trim().to_ascii_lowercase()) {
-        Some(s) if s == "base64" => Cte::Base64,
-        Some(s) if s == "quoted-printable" => Cte::QuotedPrintable,
+    let cte = match part.content_transfer_encoding().map(str::trim) {
+        Some(s) if s.eq_ignore_ascii_case("base64") => Cte::Base64,
+        Some(s) if s.eq_ignore_ascii_case("quoted-printable") => Cte::QuotedPrintable,
         _ => Cte::None,
     };
     let charset = ct
         .and_then(|c| c.attribute("charset"))
-        .map(|s| s.trim().trim_matches('"').to_ascii_lowercase())
+        .map(|s| lower_known(s.trim().trim_matches('"'), KNOWN_CHARSETS))
         .filter(|s| !s.is_empty());
     out.push(Leaf {
         ctype,

@@ -600,7 +600,7 @@ fn resplit_broken_multipart(body: &str, p: &mut Parts, depth: usize) {
 
 fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
     for (pi, leaf) in leaves.iter().enumerate().take(500) {
-        let (ct, sub, name) = (leaf.ctype.as_str(), leaf.subtype.as_str(), leaf.name.as_str());
+        let (ct, sub, name) = (&*leaf.ctype, &*leaf.subtype, leaf.name.as_str());
         if ct == "multipart" {
             let t = leaf.lossy_prefix(MAX_TEXT * 2);
             if depth < 2 {
