@@ -274,19 +274,16 @@ fn from_header_lines(text: &str) -> OrigHeaders {
         let Some(name) = header_name(line) else { continue };
         let value = line.get(name.len() + 1..).unwrap_or("");
         match wanted_field(name) {
-            Some(usize::MAX) => {
-                if o.received.len() < MAX_RECEIVED {
-                    cur = Some((usize::MAX, Cow::Borrowed(value)));
-                }
+            Some(usize::MAX) if o.received.len() < MAX_RECEIVED => {
+                cur = Some((usize::MAX, Cow::Borrowed(value)));
             }
-            Some(f) => {
-                // first occurrence wins, except To/Cc which accumulate
-                if !seen[f] || WANTED[f] == "to" || WANTED[f] == "cc" {
-                    seen[f] = true;
-                    cur = Some((f, Cow::Borrowed(value)));
-                }
+            Some(usize::MAX) | None => {}
+            // first occurrence wins, except To/Cc which accumulate
+            Some(f) if !seen[f] || WANTED[f] == "to" || WANTED[f] == "cc" => {
+                seen[f] = true;
+                cur = Some((f, Cow::Borrowed(value)));
             }
-            None => {}
+            Some(_) => {}
         }
     }
     if let Some((f, v)) = cur.take() {

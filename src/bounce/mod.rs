@@ -853,7 +853,7 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         .as_deref()
         .and_then(|a| a.rsplit_once('@').map(|x| x.0))
         .unwrap_or(t.from_addr.as_deref().unwrap_or(""));
-    let daemon_local = DAEMON_LOCALS.iter().any(|d| local == *d)
+    let daemon_local = DAEMON_LOCALS.contains(&local)
         || local.starts_with("mailer-daemon")
         || local.starts_with("mailer_daemon")
         || local.starts_with("postmaster")

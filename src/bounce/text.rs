@@ -950,7 +950,7 @@ pub fn scan_phrases(lower: &str, hits: &mut Hits) {
         let hi = x & HI;
         let x7 = x & !HI;
         // word bytes (`is_word_byte`): ASCII letters and digits, and all of >= 0x80
-        let alnum = in_range(x7, b'0', b'9') | in_range(x7 | LO * 0x20, b'a', b'z');
+        let alnum = in_range(x7, b'0', b'9') | in_range(x7 | (LO * 0x20), b'a', b'z');
         let word = (alnum & !hi) | hi;
         let after_nonword = (!word & HI) << 8 | if prev_word { 0 } else { 0x80 };
         let lead = x & (x << 1) & HI;
