@@ -460,11 +460,17 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
             || starts_with_ci(s, "message-id :")
             || starts_with_ci(s, "subject:")
     };
+    // one pass over the lines: kept (the block may start above its anchor)
+    // until the first anchor shows whether there is anything to look at
+    let mut all: Vec<&str> = Vec::new();
     let mut it = lines(text).take(max_lines);
-    let first = it.by_ref().position(is_anchor)?;
-    // the lines before the anchor again (the block may start above it), then the rest
-    let mut all: Vec<&str> = Vec::with_capacity(first + 64);
-    all.extend(lines(text).take(first + 1));
+    let first = loop {
+        let line = it.next()?;
+        all.push(line);
+        if is_anchor(line) {
+            break all.len() - 1;
+        }
+    };
     all.extend(it);
     let mut fallback: Option<QuotedBlock> = None;
     let mut own_candidate: Option<QuotedBlock> = None;
