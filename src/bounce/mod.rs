@@ -1478,26 +1478,29 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         }
     }
     // Prefer the other fields from the source of the message id, then any.
-    let id_src_hdrs = orig_sources
+    let id_src = orig_sources
         .iter()
-        .find(|(h, _)| h.message_id.is_some() && h.message_id == o.message_id)
-        .map(|(h, _)| h);
-    let ordered: Vec<&OrigHeaders> =
-        id_src_hdrs.into_iter().chain(orig_sources.iter().map(|(h, _)| h)).collect();
-    for h in &ordered {
+        .position(|(h, _)| h.message_id.is_some() && h.message_id == o.message_id);
+    let order: Vec<usize> = id_src.into_iter().chain(0..orig_sources.len()).collect();
+    // the first source that has each field gives it (moved out: the sources'
+    // subject, from, date and received are not read again)
+    for &i in &order {
+        let Some((h, _)) = orig_sources.get_mut(i) else { continue };
         if o.subject.is_none() {
-            o.subject = h.subject.clone();
+            o.subject = h.subject.take();
         }
         if o.from.is_none() {
-            o.from = h.from.clone();
+            o.from = h.from.take();
         }
         if o.date.is_none() {
-            o.date = h.date.clone();
+            o.date = h.date.take();
         }
         if o.received.is_empty() {
-            o.received = h.received.clone();
+            o.received = std::mem::take(&mut h.received);
         }
     }
+    let ordered: Vec<&OrigHeaders> =
+        order.iter().filter_map(|&i| orig_sources.get(i).map(|(h, _)| h)).collect();
     if o.subject.is_none() {
         o.subject = match kind {
             Kind::AutoReply | Kind::ChallengeResponse => {
