@@ -8,7 +8,7 @@
 //! fields are collected wherever they appear, and a new recipient starts at a
 //! blank line or at a second Final-Recipient/Original-Recipient in a group.
 
-use super::text::{find_enhanced_status, lines, normalize_address, squash_ws};
+use super::text::{find_enhanced_status, lines, normalize_address, squash_ws, squash_ws_cow};
 use super::RecipientStatus;
 use std::borrow::Cow;
 
@@ -33,8 +33,13 @@ const MAX_RECIPIENTS: usize = 200;
 
 /// Strip `(comments)` (not nested-aware beyond depth counting) from a value.
 pub fn strip_comments(v: &str) -> String {
+    strip_comments_cow(v).into_owned()
+}
+
+/// [`strip_comments`], borrowing when there is no comment.
+fn strip_comments_cow(v: &str) -> Cow<'_, str> {
     if !v.contains('(') {
-        return v.trim().to_string();
+        return Cow::Borrowed(v.trim());
     }
     let mut out = String::with_capacity(v.len());
     let mut depth = 0u32;
@@ -46,7 +51,7 @@ pub fn strip_comments(v: &str) -> String {
             _ => {}
         }
     }
-    out.trim().to_string()
+    Cow::Owned(out.trim().to_string())
 }
 
 /// Remove an address-type / diagnostic-type / mta-name-type prefix
@@ -67,7 +72,7 @@ pub fn strip_type(v: &str) -> &str {
 
 fn address_value(v: &str) -> Option<String> {
     let v = strip_type(v);
-    let v = strip_comments(v);
+    let v = strip_comments_cow(v);
     let v = v.trim();
     normalize_address(v).or_else(|| {
         // utf-8 / x-unix types may hold odd values; keep something readable
@@ -163,8 +168,9 @@ fn apply(dsn: &mut Dsn, cur: &mut RecipientStatus, name: &str, value: &str) {
     let Some(nb) = buf.get_mut(..name.len()) else { return };
     nb.copy_from_slice(name.as_bytes());
     nb.make_ascii_lowercase();
-    // the value is squashed only for the fields read
-    let squashed = || squash_ws(value, MAX_FIELD);
+    // the value is squashed only for the fields read (borrowed when it is
+    // squashed already)
+    let squashed = || squash_ws_cow(value, MAX_FIELD);
     match &*nb {
         b"reporting-mta" if dsn.message.reporting_mta.is_none() => {
             dsn.message.reporting_mta = Some(strip_comments(strip_type(&squashed())));
@@ -172,7 +178,7 @@ fn apply(dsn: &mut Dsn, cur: &mut RecipientStatus, name: &str, value: &str) {
         b"original-envelope-id" => {
             dsn.message.original_envelope_id = Some(squashed().trim().to_string())
         }
-        b"arrival-date" => dsn.message.arrival_date = Some(squashed()),
+        b"arrival-date" => dsn.message.arrival_date = Some(squashed().into_owned()),
         b"received-from-mta" => {
             dsn.message.received_from_mta = Some(strip_type(&squashed()).to_string())
         }
@@ -202,12 +208,17 @@ fn apply(dsn: &mut Dsn, cur: &mut RecipientStatus, name: &str, value: &str) {
             if cur.action.is_some() {
                 flush(cur, dsn);
             }
-            let a = strip_comments(&squashed()).to_ascii_lowercase();
-            let a = a.split_whitespace().next().unwrap_or("").to_string();
+            // (lower-casing does not move white space: the first word of the lower-cased value)
+            let a = strip_comments_cow(&squashed())
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
             cur.action = if a.is_empty() { None } else { Some(a) };
         }
         b"status" => {
-            let s = strip_comments(&squashed());
+            let sq = squashed();
+            let s = strip_comments_cow(&sq);
             cur.status = find_enhanced_status(&s).or_else(|| {
                 let t = s.split_whitespace().next().unwrap_or("");
                 if t.is_empty() {
@@ -219,9 +230,9 @@ fn apply(dsn: &mut Dsn, cur: &mut RecipientStatus, name: &str, value: &str) {
         }
         b"remote-mta" => cur.remote_mta = Some(strip_comments(strip_type(&squashed()))),
         b"diagnostic-code" => cur.diagnostic_code = Some(strip_type(&squashed()).to_string()),
-        b"last-attempt-date" => cur.last_attempt_date = Some(squashed()),
-        b"will-retry-until" => cur.will_retry_until = Some(squashed()),
-        b"final-log-id" => cur.final_log_id = Some(squashed()),
+        b"last-attempt-date" => cur.last_attempt_date = Some(squashed().into_owned()),
+        b"will-retry-until" => cur.will_retry_until = Some(squashed().into_owned()),
+        b"final-log-id" => cur.final_log_id = Some(squashed().into_owned()),
         _ => {}
     }
 }

@@ -125,6 +125,15 @@ pub fn squash_ws(s: &str, max: usize) -> String {
     out
 }
 
+/// [`squash_ws`], borrowing `s` when it is squashed already.
+pub fn squash_ws_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max && squashed_already(s.as_bytes()) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(squash_ws(s, max))
+    }
+}
+
 /// Is `b` non-empty ASCII words (no white space) separated by single spaces,
 /// i.e. its own `squash_ws`?
 fn squashed_already(b: &[u8]) -> bool {
