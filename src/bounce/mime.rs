@@ -540,9 +540,16 @@ fn quoted_printable(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let Some(p) = memchr::memchr(b'=', &b[i..]) else {
-            out.extend_from_slice(&b[i..]);
-            break;
+        // encoded text is often one "=XY" after another: look at the next
+        // byte before searching
+        let p = if b[i] == b'=' {
+            0
+        } else {
+            let Some(p) = memchr::memchr(b'=', &b[i..]) else {
+                out.extend_from_slice(&b[i..]);
+                break;
+            };
+            p
         };
         out.extend_from_slice(&b[i..i + p]);
         i += p + 1;

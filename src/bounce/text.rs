@@ -967,7 +967,10 @@ pub fn scan_phrases(lower: &str, hits: &mut Hits) {
         while cand != 0 {
             let k = (cand.trailing_zeros() / 8) as usize;
             cand &= cand - 1;
-            try_phrases_at(t, b, base + k, hits);
+            // most word starts cannot start a phrase: no call for those
+            if t.class[usize::from(w[k])] & 2 != 0 {
+                try_phrases_at(t, b, base + k, hits);
+            }
         }
         prev_word = word >> 63 != 0;
         base += 8;
