@@ -987,7 +987,7 @@ pub fn scan_phrases(lower: &str, hits: &mut Hits) {
 }
 
 /// Count the phrases starting at `b[i]` (a word start or a non-ASCII byte).
-#[inline]
+#[inline(always)]
 fn try_phrases_at(t: &PhraseTable, b: &[u8], i: usize, hits: &mut Hits) {
     let Some(rest) = b.get(i..) else { return };
     let Some(&c) = rest.first() else { return };
