@@ -1827,7 +1827,7 @@ fn auto_reply_original_subject(subject: &str) -> Option<String> {
     let s = subject.trim();
     for sep in [':', '：'] {
         if let Some(p) = s.find(sep) {
-            let prefix = s.get(..p).unwrap_or("").trim().to_lowercase();
+            let prefix = text::lowercase(s.get(..p).unwrap_or("").trim());
             if prefix.chars().count() > 40 {
                 continue;
             }
@@ -1941,8 +1941,10 @@ fn prose_diagnostic(
         let l = text::line_at(lower, pos);
         if !l.is_empty() {
             // find the same line in prose (case-preserving) if possible
-            let orig =
-                prose.lines().find(|x| x.trim().to_lowercase() == l).map(|x| x.trim().to_string());
+            let orig = prose
+                .lines()
+                .find(|x| text::lowercase(x.trim()) == l)
+                .map(|x| x.trim().to_string());
             return Some(orig.unwrap_or_else(|| l.to_string()));
         }
     }

@@ -231,7 +231,13 @@ pub fn lowercase(s: &str) -> String {
         i = j;
         // one non-ASCII char with a case mapping (or unknown)
         if let Some(ch) = s.get(i..).and_then(|r| r.chars().next()) {
-            out.extend(ch.to_lowercase());
+            match ch {
+                // the basic Cyrillic capitals, one offset each (Russian text)
+                '\u{0410}'..='\u{042F}' => out.push(char::from_u32(ch as u32 + 0x20).unwrap_or(ch)),
+                '\u{0400}'..='\u{040F}' => out.push(char::from_u32(ch as u32 + 0x50).unwrap_or(ch)),
+                '\u{0430}'..='\u{045F}' => out.push(ch),
+                _ => out.extend(ch.to_lowercase()),
+            }
             i += ch.len_utf8();
         }
     }
