@@ -604,6 +604,36 @@ fn is_iso2022jp(cs: &str) -> bool {
             && b.ends_with(b"jp")
 }
 
+/// A byte the ISO-2022-JP decoder passes through unchanged in its ASCII state.
+fn jis_plain(c: u8) -> bool {
+    c < 0x80 && !matches!(c, 0x0E | 0x0F | 0x1B)
+}
+
+/// ISO-2022-JP decoded piecewise with `dec` (a whole-input decoder): runs of
+/// plain ASCII between escapes are copied, and the decoder sees only the
+/// stretches from the first other byte up to a return to ASCII ("ESC ( B"
+/// and one plain byte: the decoder's state there equals its initial one, so
+/// decoding the pieces apart gives the same text as decoding the whole).
+/// Bounce texts are mostly ASCII, which the decoder is slow at.
+fn decode_iso2022jp(b: &[u8], dec: fn(&[u8]) -> String) -> String {
+    let mut out = String::with_capacity(b.len() + b.len() / 2);
+    let mut pos = 0;
+    while pos < b.len() {
+        let run_end = b[pos..].iter().position(|&c| !jis_plain(c)).map_or(b.len(), |p| pos + p);
+        out.push_str(std::str::from_utf8(&b[pos..run_end]).unwrap_or_default());
+        if run_end == b.len() {
+            break;
+        }
+        let end = memchr::memmem::find_iter(&b[run_end..], b"\x1b(B")
+            .map(|p| run_end + p + 3)
+            .find(|&e| b.get(e).is_some_and(|&c| jis_plain(c)))
+            .map_or(b.len(), |e| e + 1);
+        out.push_str(&dec(&b[run_end..end]));
+        pos = end;
+    }
+    out
+}
+
 pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, str> {
     let Some(cs) = charset else { return lossy(b) };
     match cs {
@@ -611,10 +641,15 @@ pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, 
         _ if b.is_ascii() && ascii_compatible(cs) => lossy(b),
         // ISO-2022-JP text that never leaves ASCII (no ESC, SO or SI) decodes
         // to itself
-        _ if is_iso2022jp(cs)
-            && b.iter().all(|&c| c.is_ascii() && !matches!(c, 0x0E | 0x0F | 0x1B)) =>
-        {
-            lossy(b)
+        _ if is_iso2022jp(cs) => {
+            if b.iter().all(|&c| jis_plain(c)) {
+                lossy(b)
+            } else {
+                match mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp") {
+                    Some(f) => Cow::Owned(decode_iso2022jp(b, f)),
+                    None => lossy(b),
+                }
+            }
         }
         // declared ASCII but 8-bit: UTF-8 when it is valid, else Windows-1252
         "us-ascii" | "ascii" => match std::str::from_utf8(b) {
@@ -642,6 +677,48 @@ mod tests {
         assert_eq!(base64(b"SGVsbG8s\r\nIHdvcmxk\nIQ=="), b"Hello, world!");
         assert_eq!(base64(b"QQ==QkM="), b"ABC");
         assert_eq!(base64(b"  !!SGk"), b"Hi");
+    }
+
+    #[test]
+    fn iso2022jp_pieces_decode_like_the_whole() {
+        let whole =
+            mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp").expect("decoder");
+        // escapes, JIS X 0208 pairs, kana, broken sequences and plain text
+        let pieces: &[&[u8]] = &[
+            b"\x1b$B",
+            b"\x1b(B",
+            b"\x1b(J",
+            b"\x1b(I",
+            b"\x1b$@",
+            b"\x1b",
+            b"(",
+            b"$",
+            b"B",
+            b"%K%c!<%s",
+            b"F|K\\",
+            b"abc ",
+            b"\n",
+            b"\x0e",
+            b"\x0f",
+            b"\xff",
+            b"\x80",
+            b"~\\",
+            b"!",
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..50_000 {
+            let mut input = Vec::new();
+            for _ in 0..next() % 24 {
+                input.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            assert_eq!(decode_iso2022jp(&input, whole), whole(&input), "{:?}", input);
+        }
     }
 
     #[test]
