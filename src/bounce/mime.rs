@@ -609,12 +609,14 @@ fn jis_plain(c: u8) -> bool {
     c < 0x80 && !matches!(c, 0x0E | 0x0F | 0x1B)
 }
 
-/// ISO-2022-JP decoded piecewise with `dec` (a whole-input decoder): runs of
-/// plain ASCII between escapes are copied, and the decoder sees only the
-/// stretches from the first other byte up to a return to ASCII ("ESC ( B"
+/// 7-bit ISO-2022-JP decoded piecewise with `dec` (a whole-input decoder):
+/// runs of plain ASCII between escapes are copied, and the decoder sees only
+/// the stretches from the first other byte up to a return to ASCII ("ESC ( B"
 /// and one plain byte: the decoder's state there equals its initial one, so
 /// decoding the pieces apart gives the same text as decoding the whole).
-/// Bounce texts are mostly ASCII, which the decoder is slow at.
+/// Bounce texts are mostly ASCII, which the decoder is slow at.  Only for
+/// 7-bit input: the decoder sniffs a byte order mark at the start of each
+/// piece, which 8-bit bytes could form.
 fn decode_iso2022jp(b: &[u8], dec: fn(&[u8]) -> String) -> String {
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let mut pos = 0;
@@ -644,9 +646,16 @@ pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, 
         _ if is_iso2022jp(cs) => {
             if b.iter().all(|&c| jis_plain(c)) {
                 lossy(b)
-            } else {
+            } else if b.is_ascii() {
                 match mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp") {
                     Some(f) => Cow::Owned(decode_iso2022jp(b, f)),
+                    None => lossy(b),
+                }
+            } else {
+                // 8-bit bytes: a piece could start with a byte order mark,
+                // which the decoder honours at the start of its input only
+                match mail_parser::decoders::charsets::map::charset_decoder(cs.as_bytes()) {
+                    Some(f) => Cow::Owned(f(b)),
                     None => lossy(b),
                 }
             }
@@ -700,8 +709,8 @@ mod tests {
             b"\n",
             b"\x0e",
             b"\x0f",
-            b"\xff",
-            b"\x80",
+            b"\x7f",
+            b"\x00",
             b"~\\",
             b"!",
         ];
