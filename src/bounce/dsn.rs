@@ -8,7 +8,7 @@
 //! fields are collected wherever they appear, and a new recipient starts at a
 //! blank line or at a second Final-Recipient/Original-Recipient in a group.
 
-use super::text::{find_enhanced_status, lines, normalize_address, squash_ws};
+use super::text::{find_enhanced_status, lines, normalize_address, squash_ws, squash_ws_cow};
 use super::RecipientStatus;
 use std::borrow::Cow;
 
@@ -33,6 +33,14 @@ const MAX_RECIPIENTS: usize = 200;
 
 /// Strip `(comments)` (not nested-aware beyond depth counting) from a value.
 pub fn strip_comments(v: &str) -> String {
+    strip_comments_cow(v).into_owned()
+}
+
+/// [`strip_comments`], borrowing when there is no comment.
+fn strip_comments_cow(v: &str) -> Cow<'_, str> {
+    if !v.contains('(') {
+        return Cow::Borrowed(v.trim());
+    }
     let mut out = String::with_capacity(v.len());
     let mut depth = 0u32;
     for ch in v.chars() {
@@ -43,7 +51,7 @@ pub fn strip_comments(v: &str) -> String {
             _ => {}
         }
     }
-    out.trim().to_string()
+    Cow::Owned(out.trim().to_string())
 }
 
 /// Remove an address-type / diagnostic-type / mta-name-type prefix
@@ -64,7 +72,7 @@ pub fn strip_type(v: &str) -> &str {
 
 fn address_value(v: &str) -> Option<String> {
     let v = strip_type(v);
-    let v = strip_comments(v);
+    let v = strip_comments_cow(v);
     let v = v.trim();
     normalize_address(v).or_else(|| {
         // utf-8 / x-unix types may hold odd values; keep something readable
@@ -76,42 +84,19 @@ fn address_value(v: &str) -> Option<String> {
     })
 }
 
-/// Unfolded header fields of a block (stops at nothing; blank lines are
-/// reported as `None`).  Names keep their case; values borrow from `text`
-/// unless a continuation line was appended.
-fn unfolded(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
-    let mut out: Vec<Option<(&str, Cow<'_, str>)>> = Vec::new();
-    for line in lines(text) {
-        if line.trim().is_empty() {
-            out.push(None);
-            continue;
+/// One line of a block as a field: (name, value), or junk ("", "") when it
+/// is not a `Name: value` line (the text of junk is never read).
+fn field_of(line: &str) -> (&str, &str) {
+    if let Some(colon) = memchr::memchr(b':', line.as_bytes()) {
+        let name = line.get(..colon).unwrap_or("").trim();
+        if !name.is_empty()
+            && name.len() < 80
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return (name, line.get(colon + 1..).unwrap_or("").trim());
         }
-        let first = line.as_bytes().first().copied().unwrap_or(b' ');
-        if first == b' ' || first == b'\t' {
-            if let Some(Some((_, v))) = out.last_mut() {
-                if v.len() < MAX_FIELD * 4 {
-                    let v = v.to_mut();
-                    v.push(' ');
-                    v.push_str(line.trim());
-                }
-                continue;
-            }
-        }
-        if let Some(colon) = line.find(':') {
-            let name = line.get(..colon).unwrap_or("").trim();
-            if !name.is_empty()
-                && name.len() < 80
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                let value = line.get(colon + 1..).unwrap_or("").trim();
-                out.push(Some((name, Cow::Borrowed(value))));
-                continue;
-            }
-        }
-        // junk line: treat like a separator-less continuation of nothing
-        out.push(Some(("", Cow::Borrowed(line.trim()))));
     }
-    out
+    ("", "")
 }
 
 fn rcpt_is_empty(r: &RecipientStatus) -> bool {
@@ -122,105 +107,147 @@ fn rcpt_is_empty(r: &RecipientStatus) -> bool {
         && r.diagnostic_code.is_none()
 }
 
+fn flush(cur: &mut RecipientStatus, dsn: &mut Dsn) {
+    if !rcpt_is_empty(cur)
+        && (cur.final_recipient.is_some()
+            || cur.original_recipient.is_some()
+            || cur.action.is_some()
+            || cur.status.is_some())
+        && dsn.recipients.len() < MAX_RECIPIENTS
+    {
+        dsn.recipients.push(std::mem::take(cur));
+    } else {
+        *cur = RecipientStatus::default();
+    }
+}
+
 /// Parse the text of a delivery-status part.
+///
+/// One pass over the lines: a field is applied once the next line shows it
+/// has no more continuation lines; blank lines end a recipient group.
 pub fn parse(text: &str) -> Dsn {
     let mut dsn = Dsn::default();
     let mut cur = RecipientStatus::default();
-    let flush = |cur: &mut RecipientStatus, dsn: &mut Dsn| {
-        if !rcpt_is_empty(cur)
-            && (cur.final_recipient.is_some()
-                || cur.original_recipient.is_some()
-                || cur.action.is_some()
-                || cur.status.is_some())
-            && dsn.recipients.len() < MAX_RECIPIENTS
-        {
-            dsn.recipients.push(std::mem::take(cur));
-        } else {
-            *cur = RecipientStatus::default();
+    // the last field line and its unfolded value (borrowed unless continued)
+    let mut pending: Option<(&str, Cow<'_, str>)> = None;
+    for line in lines(text) {
+        if super::text::is_blank(line) {
+            if let Some((n, v)) = pending.take() {
+                apply(&mut dsn, &mut cur, n, &v);
+            }
+            flush(&mut cur, &mut dsn);
+            continue;
         }
-    };
-    for item in unfolded(text) {
-        let (name, value) = match item {
-            None => {
-                flush(&mut cur, &mut dsn);
+        if matches!(line.as_bytes().first(), Some(b' ' | b'\t')) {
+            if let Some((n, v)) = pending.as_mut() {
+                if !n.is_empty() && v.len() < MAX_FIELD * 4 {
+                    let v = v.to_mut();
+                    v.push(' ');
+                    v.push_str(line.trim());
+                }
                 continue;
             }
-            Some(nv) => nv,
-        };
-        // lower-case the name in a stack buffer (names are < 80 bytes)
-        let mut buf = [0u8; 80];
-        let Some(nb) = buf.get_mut(..name.len()) else { continue };
-        nb.copy_from_slice(name.as_bytes());
-        nb.make_ascii_lowercase();
-        let name = std::str::from_utf8(nb).unwrap_or("");
-        let value = squash_ws(&value, MAX_FIELD);
-        match name {
-            "reporting-mta" if dsn.message.reporting_mta.is_none() => {
-                dsn.message.reporting_mta = Some(strip_comments(strip_type(&value)));
-            }
-            "original-envelope-id" => {
-                dsn.message.original_envelope_id = Some(value.trim().to_string())
-            }
-            "arrival-date" => dsn.message.arrival_date = Some(value),
-            "received-from-mta" => {
-                dsn.message.received_from_mta = Some(strip_type(&value).to_string())
-            }
-            "x-original-message-id" | "original-message-id"
-                if dsn.message.x_original_message_id.is_none() =>
-            {
-                dsn.message.x_original_message_id = super::headers::bare_message_id(&value);
-            }
-            "final-recipient" => {
-                if cur.final_recipient.is_some() {
-                    flush(&mut cur, &mut dsn);
-                }
-                cur.final_recipient = address_value(&value);
-            }
-            "original-recipient" => {
-                if cur.original_recipient.is_some()
-                    || (cur.final_recipient.is_some() && cur.action.is_some())
-                {
-                    flush(&mut cur, &mut dsn);
-                }
-                cur.original_recipient = address_value(&value);
-            }
-            "x-actual-recipient" if cur.final_recipient.is_none() => {
-                cur.final_recipient = address_value(&value);
-            }
-            "action" => {
-                if cur.action.is_some() {
-                    flush(&mut cur, &mut dsn);
-                }
-                let a = strip_comments(&value).to_ascii_lowercase();
-                let a = a.split_whitespace().next().unwrap_or("").to_string();
-                cur.action = if a.is_empty() { None } else { Some(a) };
-            }
-            "status" => {
-                let s = strip_comments(&value);
-                cur.status = find_enhanced_status(&s).or_else(|| {
-                    let t = s.split_whitespace().next().unwrap_or("");
-                    if t.is_empty() {
-                        None
-                    } else {
-                        Some(t.to_string())
-                    }
-                });
-            }
-            "remote-mta" => cur.remote_mta = Some(strip_comments(strip_type(&value))),
-            "diagnostic-code" => cur.diagnostic_code = Some(strip_type(&value).to_string()),
-            "last-attempt-date" => cur.last_attempt_date = Some(value),
-            "will-retry-until" => cur.will_retry_until = Some(value),
-            "final-log-id" => cur.final_log_id = Some(value),
-            _ => {}
         }
+        if let Some((n, v)) = pending.take() {
+            apply(&mut dsn, &mut cur, n, &v);
+        }
+        let (n, v) = field_of(line);
+        pending = Some((n, Cow::Borrowed(v)));
+    }
+    if let Some((n, v)) = pending.take() {
+        apply(&mut dsn, &mut cur, n, &v);
     }
     flush(&mut cur, &mut dsn);
     dsn
 }
 
+/// Apply one unfolded field to the report and the current recipient.
+fn apply(dsn: &mut Dsn, cur: &mut RecipientStatus, name: &str, value: &str) {
+    // lower-case the name in a stack buffer (names are < 80 bytes)
+    let mut buf = [0u8; 80];
+    let Some(nb) = buf.get_mut(..name.len()) else { return };
+    nb.copy_from_slice(name.as_bytes());
+    nb.make_ascii_lowercase();
+    // the value is squashed only for the fields read (borrowed when it is
+    // squashed already)
+    let squashed = || squash_ws_cow(value, MAX_FIELD);
+    match &*nb {
+        b"reporting-mta" if dsn.message.reporting_mta.is_none() => {
+            dsn.message.reporting_mta = Some(strip_comments(strip_type(&squashed())));
+        }
+        b"original-envelope-id" => {
+            dsn.message.original_envelope_id = Some(squashed().trim().to_string())
+        }
+        b"arrival-date" => dsn.message.arrival_date = Some(squashed().into_owned()),
+        b"received-from-mta" => {
+            dsn.message.received_from_mta = Some(strip_type(&squashed()).to_string())
+        }
+        b"x-original-message-id" | b"original-message-id"
+            if dsn.message.x_original_message_id.is_none() =>
+        {
+            dsn.message.x_original_message_id = super::headers::bare_message_id(&squashed());
+        }
+        b"final-recipient" => {
+            if cur.final_recipient.is_some() {
+                flush(cur, dsn);
+            }
+            cur.final_recipient = address_value(&squashed());
+        }
+        b"original-recipient" => {
+            if cur.original_recipient.is_some()
+                || (cur.final_recipient.is_some() && cur.action.is_some())
+            {
+                flush(cur, dsn);
+            }
+            cur.original_recipient = address_value(&squashed());
+        }
+        b"x-actual-recipient" if cur.final_recipient.is_none() => {
+            cur.final_recipient = address_value(&squashed());
+        }
+        b"action" => {
+            if cur.action.is_some() {
+                flush(cur, dsn);
+            }
+            // (lower-casing does not move white space: the first word of the lower-cased value)
+            let a = strip_comments_cow(&squashed())
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            cur.action = if a.is_empty() { None } else { Some(a) };
+        }
+        b"status" => {
+            let sq = squashed();
+            let s = strip_comments_cow(&sq);
+            cur.status = find_enhanced_status(&s).or_else(|| {
+                let t = s.split_whitespace().next().unwrap_or("");
+                if t.is_empty() {
+                    None
+                } else {
+                    Some(t.to_string())
+                }
+            });
+        }
+        b"remote-mta" => cur.remote_mta = Some(strip_comments(strip_type(&squashed()))),
+        b"diagnostic-code" => cur.diagnostic_code = Some(strip_type(&squashed()).to_string()),
+        b"last-attempt-date" => cur.last_attempt_date = Some(squashed().into_owned()),
+        b"will-retry-until" => cur.will_retry_until = Some(squashed().into_owned()),
+        b"final-log-id" => cur.final_log_id = Some(squashed().into_owned()),
+        _ => {}
+    }
+}
+
 /// Does the text look like it carries DSN fields (used for DSNs sent as
 /// text/plain or with a wrong content type)?
 pub fn looks_like_dsn(text: &str) -> bool {
+    // Both recipient fields end in "recipient:": without one anywhere (a
+    // SIMD scan over the colons) no line can qualify.
+    let b = text.as_bytes();
+    if !memchr::memchr_iter(b':', b)
+        .any(|p| p >= 9 && b.get(p - 9..p).is_some_and(|w| w.eq_ignore_ascii_case(b"recipient")))
+    {
+        return false;
+    }
     let mut has_rcpt = false;
     let mut has_action_or_status = false;
     for line in lines(text).take(400) {

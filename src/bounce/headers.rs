@@ -2,6 +2,8 @@
 //! from a bare header block (text/rfc822-headers, message/global-headers), or
 //! from header lines quoted in the bounce's text.
 
+use std::borrow::Cow;
+
 use mail_parser::Message;
 
 use super::text::{lines, normalize_address, squash_ws, starts_with_ci};
@@ -38,8 +40,7 @@ pub fn bare_message_id(v: &str) -> Option<String> {
     if let Some(open) = v.find('<') {
         let rest = v.get(open + 1..).unwrap_or("");
         if let Some(close) = rest.find('>') {
-            let id: String =
-                rest.get(..close).unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+            let id = without_ws(rest.get(..close).unwrap_or(""));
             if !id.is_empty() && id.len() <= 998 {
                 return Some(id);
             }
@@ -56,14 +57,16 @@ pub fn bare_message_id(v: &str) -> Option<String> {
     }
 }
 
+/// `s` without its white space (Unicode), copied in one piece when it has none.
+fn without_ws(s: &str) -> String {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0B) {
+        return s.to_string();
+    }
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 fn clean_id(id: &str) -> Option<String> {
-    let t: String = id
-        .trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>')
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let t = without_ws(id.trim().trim_start_matches('<').trim_end_matches('>'));
     if t.is_empty() || t.len() > 998 {
         None
     } else {
@@ -80,6 +83,45 @@ pub fn decode_raw_jis(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Borrowed(s)
+}
+
+/// `DateTime::to_rfc3339` without `format!`: the same digits, zero-padded to
+/// the same widths (at least four for the year, two for the rest).
+pub fn rfc3339(d: &mail_parser::DateTime) -> String {
+    fn num(out: &mut String, v: u16, width: usize) {
+        let mut digits = [0u8; 5];
+        let (mut n, mut x) = (0, v);
+        loop {
+            digits[n] = b'0' + (x % 10) as u8;
+            n += 1;
+            x /= 10;
+            if x == 0 {
+                break;
+            }
+        }
+        for _ in n..width {
+            out.push('0');
+        }
+        for &c in digits[..n].iter().rev() {
+            out.push(char::from(c));
+        }
+    }
+    let mut s = String::with_capacity(25);
+    num(&mut s, d.year, 4);
+    for (sep, v) in [('-', d.month), ('-', d.day), ('T', d.hour), (':', d.minute), (':', d.second)]
+    {
+        s.push(sep);
+        num(&mut s, v.into(), 2);
+    }
+    if d.tz_hour != 0 || d.tz_minute != 0 {
+        s.push(if d.tz_before_gmt && (d.tz_hour > 0 || d.tz_minute > 0) { '-' } else { '+' });
+        num(&mut s, d.tz_hour.into(), 2);
+        s.push(':');
+        num(&mut s, d.tz_minute.into(), 2);
+    } else {
+        s.push('Z');
+    }
+    s
 }
 
 /// Format an address list of mail-parser as "Name <addr>" strings / bare addrs.
@@ -121,8 +163,9 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     };
     // Raw 8-bit UTF-8 subjects (no encoded words) are used as they are;
     // mail-parser may mis-decode them.
-    let raw_subject =
-        raw_headers_named(m, |n| n.eq_ignore_ascii_case("subject")).next().map(|(_, v)| v);
+    let raw_subject = raw_headers_named(m, |n| n.len() == 7 && n.eq_ignore_ascii_case("subject"))
+        .next()
+        .map(|(_, v)| v);
     let subj = match raw_subject {
         Some(r) if !r.is_ascii() && !r.contains("=?") => Some(r),
         _ => m.subject(),
@@ -140,24 +183,33 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
             }
         }
     }
-    let wanted = |n: &str| {
-        ["received", "date", "message-id", "in-reply-to"].iter().any(|w| n.eq_ignore_ascii_case(w))
-    };
-    for (name, value) in raw_headers_named(m, wanted) {
-        if name.eq_ignore_ascii_case("received") {
+    /// 1 Received, 2 Date, 3 Message-ID, 4 In-Reply-To, 0 other (by length first)
+    fn kind(n: &str) -> u8 {
+        let is = |w: &str| n.eq_ignore_ascii_case(w);
+        match n.len() {
+            8 if is("received") => 1,
+            4 if is("date") => 2,
+            10 if is("message-id") => 3,
+            11 if is("in-reply-to") => 4,
+            _ => 0,
+        }
+    }
+    for (name, value) in raw_headers_named(m, |n| kind(n) != 0) {
+        let k = kind(name);
+        if k == 1 {
             if o.received.len() < MAX_RECEIVED {
                 o.received.push(squash_ws(value, 2000));
             }
-        } else if name.eq_ignore_ascii_case("date") && o.date.is_none() {
+        } else if k == 2 && o.date.is_none() {
             let raw = squash_ws(value, 200);
             o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
-                Some(d) if d.is_valid() => Some(d.to_rfc3339()),
+                Some(d) if d.is_valid() => Some(rfc3339(&d)),
                 _ if raw.is_empty() => None,
                 _ => Some(raw),
             };
-        } else if name.eq_ignore_ascii_case("message-id") && o.message_id.is_none() {
+        } else if k == 3 && o.message_id.is_none() {
             o.message_id = bare_message_id(value);
-        } else if name.eq_ignore_ascii_case("in-reply-to") && o.in_reply_to.is_none() {
+        } else if k == 4 && o.in_reply_to.is_none() {
             o.in_reply_to = bare_message_id(value);
         }
     }
@@ -172,18 +224,44 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
 /// subject is RFC 2047 decoded by mail-parser only when it holds an encoded word.
 pub fn from_header_block(block: &[u8]) -> OrigHeaders {
     let block = skip_leading_blank(block);
-    let text = super::text::lossy(block);
+    from_header_lines(&super::text::lossy(block))
+}
+
+/// [`from_header_block`] of a block that is text already (no UTF-8 check).
+pub(crate) fn from_header_str(block: &str) -> OrigHeaders {
+    from_header_lines(block.trim_start_matches(['\r', '\n', ' ', '\t']))
+}
+
+/// The index in `WANTED` of a field name (`usize::MAX` for Received).
+fn wanted_field(name: &str) -> Option<usize> {
+    let is = |w: &str| name.eq_ignore_ascii_case(w);
+    match name.len() {
+        2 if is("to") => Some(3),
+        2 if is("cc") => Some(4),
+        4 if is("from") => Some(2),
+        4 if is("date") => Some(5),
+        7 if is("subject") => Some(1),
+        8 if is("received") => Some(usize::MAX),
+        10 if is("message-id") => Some(0),
+        11 if is("in-reply-to") => Some(6),
+        _ => None,
+    }
+}
+
+fn from_header_lines(text: &str) -> OrigHeaders {
     let mut o = OrigHeaders::default();
-    // (field index in WANTED or usize::MAX for Received, unfolded value)
-    let mut cur: Option<(usize, String)> = None;
+    // (field index in WANTED or usize::MAX for Received, unfolded value:
+    // borrowed unless continuation lines were appended)
+    let mut cur: Option<(usize, Cow<'_, str>)> = None;
     let mut seen = [false; 7];
-    for line in lines(&text).take(5000) {
+    for line in lines(text).take(5000) {
         if line.is_empty() {
             break;
         }
         if line.starts_with([' ', '\t']) {
             if let Some((_, v)) = cur.as_mut() {
                 if v.len() < 16 * 1024 {
+                    let v = v.to_mut();
                     v.push('\n');
                     v.push_str(line);
                 }
@@ -195,16 +273,17 @@ pub fn from_header_block(block: &[u8]) -> OrigHeaders {
         }
         let Some(name) = header_name(line) else { continue };
         let value = line.get(name.len() + 1..).unwrap_or("");
-        if name.eq_ignore_ascii_case("received") {
-            if o.received.len() < MAX_RECEIVED {
-                cur = Some((usize::MAX, value.to_string()));
+        match wanted_field(name) {
+            Some(usize::MAX) if o.received.len() < MAX_RECEIVED => {
+                cur = Some((usize::MAX, Cow::Borrowed(value)));
             }
-        } else if let Some(f) = WANTED.iter().position(|w| w.eq_ignore_ascii_case(name)) {
+            Some(usize::MAX) | None => {}
             // first occurrence wins, except To/Cc which accumulate
-            if !seen[f] || WANTED[f] == "to" || WANTED[f] == "cc" {
+            Some(f) if !seen[f] || WANTED[f] == "to" || WANTED[f] == "cc" => {
                 seen[f] = true;
-                cur = Some((f, value.to_string()));
+                cur = Some((f, Cow::Borrowed(value)));
             }
+            Some(_) => {}
         }
     }
     if let Some((f, v)) = cur.take() {
@@ -232,9 +311,9 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
                 raw.push_str(v);
                 raw.push('\n');
                 let mut st = mail_parser::parsers::MessageStream::new(raw.as_bytes());
-                st.parse_unstructured().into_text().map(|t| t.into_owned())
+                st.parse_unstructured().into_text().map(|t| Cow::Owned(t.into_owned()))
             } else {
-                Some(v.to_string())
+                Some(Cow::Borrowed(v))
             };
             if let Some(s) = s {
                 let s = squash_ws(&decode_raw_jis(&s), 1000);
@@ -246,7 +325,7 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
         "date" => {
             let raw = squash_ws(v, 200);
             o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
-                Some(d) if d.is_valid() => Some(d.to_rfc3339()),
+                Some(d) if d.is_valid() => Some(rfc3339(&d)),
                 _ if raw.is_empty() => None,
                 _ => Some(raw),
             };
@@ -296,23 +375,26 @@ fn skip_leading_blank(b: &[u8]) -> &[u8] {
 /// Remove a quoting prefix (`>`, `|`, whitespace) and return (rest, indent
 /// of rest after the quote markers).
 fn unquote(line: &str) -> (&str, usize) {
-    let mut s = line;
-    loop {
-        let t = s.trim_start_matches([' ', '\t']);
-        if let Some(r) = t.strip_prefix('>').or_else(|| t.strip_prefix('|')) {
-            s = r;
-            continue;
+    let b = line.as_bytes();
+    // `after_marker`: just past the last quote marker; `i`: past the blanks after it
+    let (mut i, mut after_marker) = (0, 0);
+    while let Some(&c) = b.get(i) {
+        match c {
+            b' ' | b'\t' => i += 1,
+            b'>' | b'|' => {
+                i += 1;
+                after_marker = i;
+            }
+            _ => break,
         }
-        break;
     }
     // indentation after quote markers (a single space after '>' is normal)
-    let indent = s.len() - s.trim_start_matches([' ', '\t']).len();
-    (s.trim_start_matches([' ', '\t']), indent)
+    (line.get(i..).unwrap_or(""), i - after_marker)
 }
 
 /// A "Name: value" header line (name is an RFC 5322 field name without spaces).
 fn header_name(s: &str) -> Option<&str> {
-    let colon = s.find(':')?;
+    let colon = memchr::memchr(b':', s.as_bytes())?;
     let name = s.get(..colon)?;
     if name.is_empty() || name.len() > 60 {
         return None;
@@ -372,13 +454,24 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
     // Cheap first pass without collecting the lines: most texts hold no
     // anchor line at all.  Lines before the first anchor are skipped by the
     // main loop anyway (no fallback can exist before an anchor).
-    let first = lines(text).take(max_lines).position(|line| {
+    let is_anchor = |line: &str| {
         let (s, _) = unquote(line);
         starts_with_ci(s, "message-id:")
             || starts_with_ci(s, "message-id :")
             || starts_with_ci(s, "subject:")
-    })?;
-    let all: Vec<&str> = lines(text).take(max_lines).collect();
+    };
+    // one pass over the lines: kept (the block may start above its anchor)
+    // until the first anchor shows whether there is anything to look at
+    let mut all: Vec<&str> = Vec::new();
+    let mut it = lines(text).take(max_lines);
+    let first = loop {
+        let line = it.next()?;
+        all.push(line);
+        if is_anchor(line) {
+            break all.len() - 1;
+        }
+    };
+    all.extend(it);
     let mut fallback: Option<QuotedBlock> = None;
     let mut own_candidate: Option<QuotedBlock> = None;
     for (i, line) in all.iter().enumerate().skip(first) {
@@ -392,7 +485,7 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         if is_subject {
             // only accept a Subject anchor in a convincing header block
             if n_headers >= 3 && has_common >= 2 {
-                let h = from_header_block(block.as_bytes());
+                let h = from_header_str(&block);
                 if !h.is_empty() {
                     fallback = Some(QuotedBlock {
                         headers: OrigHeaders { message_id: None, ..h },
@@ -402,7 +495,7 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
             }
             continue;
         }
-        let mut h = from_header_block(block.as_bytes());
+        let mut h = from_header_str(&block);
         if h.message_id.is_none() {
             // mail-parser may reject odd ids: take the raw value
             let raw = s.split_once(':').map(|x| x.1).unwrap_or("");
@@ -437,7 +530,7 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
     let classify = |l: &str| -> Option<bool> {
         // Some(true) header line, Some(false) continuation, None stop
         let (s, indent) = unquote(l);
-        if s.trim().is_empty() {
+        if super::text::is_blank(s) {
             return None;
         }
         if indent <= base_indent {
@@ -466,12 +559,14 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
             None => break,
         }
     }
-    let mut block = String::new();
+    let lines = all.get(start..end).unwrap_or(&[]);
+    let mut block = String::with_capacity(lines.iter().map(|l| l.len() + 2).sum::<usize>() + 2);
     let mut n = 0;
     let mut common = 0;
-    for l in all.get(start..end).unwrap_or(&[]) {
-        let (s, _) = unquote(l);
-        if let Some(name) = header_name(s).filter(|_| classify(l) == Some(true)) {
+    for l in lines {
+        let (s, indent) = unquote(l);
+        // a header line as `classify` sees it (a field name is never blank)
+        if let Some(name) = header_name(s).filter(|_| indent <= base_indent) {
             n += 1;
             if COMMON_HEADERS.iter().any(|c| c.eq_ignore_ascii_case(name)) {
                 common += 1;

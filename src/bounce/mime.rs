@@ -37,8 +37,8 @@ pub(crate) enum Cte {
 pub(crate) struct Leaf<'a> {
     /// Lower-case type and subtype (defaults applied: text/plain, or
     /// message/rfc822 inside multipart/digest).
-    pub ctype: String,
-    pub subtype: String,
+    pub ctype: Cow<'static, str>,
+    pub subtype: Cow<'static, str>,
     /// Lower-case attachment file name ("" when none).
     pub name: String,
     pub cte: Cte,
@@ -50,7 +50,36 @@ pub(crate) struct Leaf<'a> {
     pub header_raw: &'a [u8],
     /// The body, still transfer-encoded.
     pub body: &'a [u8],
-    charset: Option<String>,
+    charset: Option<Cow<'static, str>>,
+}
+
+const KNOWN_TYPES: &[&str] = &["text", "multipart", "message", "application", "image"];
+const KNOWN_SUBTYPES: &[&str] = &[
+    "plain",
+    "html",
+    "mixed",
+    "alternative",
+    "related",
+    "report",
+    "delivery-status",
+    "rfc822",
+    "rfc822-headers",
+    "octet-stream",
+    "feedback-report",
+    "disposition-notification",
+    "global",
+    "global-headers",
+    "global-delivery-status",
+];
+const KNOWN_CHARSETS: &[&str] =
+    &["us-ascii", "utf-8", "iso-8859-1", "iso-2022-jp", "windows-1252", "shift_jis"];
+
+/// `s` lower-cased, without an allocation when it is one of `known` (lower case).
+fn lower_known(s: &str, known: &[&'static str]) -> Cow<'static, str> {
+    match known.iter().find(|k| k.eq_ignore_ascii_case(s)) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(s.to_ascii_lowercase()),
+    }
 }
 
 impl<'a> Leaf<'a> {
@@ -125,8 +154,10 @@ fn owned_lossy(v: Vec<u8>) -> String {
 /// parsers.  Every other field is kept with its name and raw offsets only, as
 /// mail-parser's `default_header_ignore` keeps it.  A header ends at the first
 /// empty (or white-space only) line, as in mail-parser.
-fn parse_head(data: &[u8]) -> (Vec<Header<'_>>, usize) {
-    let mut headers = Vec::new();
+fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
+    // sized for a typical header block: growing a Vec of these large
+    // entries one doubling at a time costs more than the parse of most fields
+    let mut headers = Vec::with_capacity(if want == Want::Part { 6 } else { 48 });
     let mut pos = 0;
     while pos < data.len() {
         // white space before a field name; a line break there ends the header
@@ -154,7 +185,7 @@ fn parse_head(data: &[u8]) -> (Vec<Header<'_>>, usize) {
         let name_bytes = data[i..colon].trim_ascii_end();
         if !name_bytes.is_empty() && headers.len() < 10_000 {
             let value = &data[colon + 1..field_end];
-            let (name, v) = field(name_bytes, value);
+            let (name, v) = field(name_bytes, value, want);
             headers.push(Header {
                 name,
                 value: v,
@@ -168,8 +199,20 @@ fn parse_head(data: &[u8]) -> (Vec<Header<'_>>, usize) {
     (headers, data.len())
 }
 
+/// Which field values of a header block the engine reads through mail-parser
+/// (the others keep their name only, with an empty value).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// The bounce's own header: From, To, Subject, Message-ID and the MIME fields.
+    Root,
+    /// A MIME part's header: the MIME fields only.
+    Part,
+    /// An attached message's header: From, To, Cc, Subject, Message-ID.
+    Nested,
+}
+
 /// A field's name and, for the fields read through mail-parser, its parsed value.
-fn field<'a>(name: &'a [u8], value: &'a [u8]) -> (HeaderName<'a>, HeaderValue<'a>) {
+fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, HeaderValue<'a>) {
     let mut lower = [0u8; 32];
     let n = match lower.get_mut(..name.len()) {
         Some(l) => {
@@ -180,19 +223,53 @@ fn field<'a>(name: &'a [u8], value: &'a [u8]) -> (HeaderName<'a>, HeaderValue<'a
         None => &[][..],
     };
     let mut st = MessageStream::new(value);
+    let (addr, mime) = (want != Want::Part, want != Want::Nested);
+    let empty = HeaderValue::Empty;
     match n {
-        b"from" => (HeaderName::From, st.parse_address()),
-        b"to" => (HeaderName::To, st.parse_address()),
-        b"cc" => (HeaderName::Cc, st.parse_address()),
-        b"subject" => (HeaderName::Subject, st.parse_unstructured()),
-        b"message-id" => (HeaderName::MessageId, st.parse_id()),
-        b"content-type" => (HeaderName::ContentType, st.parse_content_type()),
-        b"content-disposition" => (HeaderName::ContentDisposition, st.parse_content_type()),
-        b"content-transfer-encoding" => {
-            (HeaderName::ContentTransferEncoding, st.parse_unstructured())
+        b"from" => (HeaderName::From, if addr { st.parse_address() } else { empty }),
+        // the root's To is parsed on first use (`root_to_addrs`)
+        b"to" => (HeaderName::To, if want == Want::Nested { st.parse_address() } else { empty }),
+        b"cc" => (HeaderName::Cc, if want == Want::Nested { st.parse_address() } else { empty }),
+        b"subject" => (HeaderName::Subject, if addr { st.parse_unstructured() } else { empty }),
+        b"message-id" => (HeaderName::MessageId, if addr { st.parse_id() } else { empty }),
+        b"content-type" => {
+            (HeaderName::ContentType, if mime { st.parse_content_type() } else { empty })
         }
+        b"content-disposition" => {
+            (HeaderName::ContentDisposition, if mime { st.parse_content_type() } else { empty })
+        }
+        b"content-transfer-encoding" => (
+            HeaderName::ContentTransferEncoding,
+            if mime { st.parse_unstructured() } else { empty },
+        ),
         _ => (HeaderName::Other(lossy(name)), HeaderValue::Empty),
     }
+}
+
+/// The bounce's own To addresses (trimmed, lowercased) from the last To
+/// field, as `Message::to` would give them; the walker leaves that field
+/// unparsed until it is needed.
+pub(crate) fn root_to_addrs(m: &Message<'_>) -> Vec<String> {
+    let Some(h) =
+        m.parts.first().and_then(|p| p.headers.iter().rev().find(|h| h.name == HeaderName::To))
+    else {
+        return Vec::new();
+    };
+    let parsed;
+    let value = if matches!(h.value, HeaderValue::Empty) {
+        let raw = m.raw_message.get(h.offset_start as usize..h.offset_end as usize).unwrap_or(&[]);
+        parsed = MessageStream::new(raw).parse_address();
+        &parsed
+    } else {
+        &h.value
+    };
+    value
+        .as_address()
+        .into_iter()
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address())
+        .map(|x| x.trim().to_ascii_lowercase())
+        .collect()
 }
 
 /// A MIME entity holding only its header fields (the body is not kept).
@@ -215,7 +292,7 @@ fn as_message<'a>(data: &'a [u8], part: MessagePart<'a>) -> Message<'a> {
 /// A message's header only, as a mail-parser `Message` (for the field
 /// accessors); None when there is no header field at all.
 pub(crate) fn header_message(data: &[u8]) -> Option<Message<'_>> {
-    let (headers, body_off) = parse_head(data);
+    let (headers, body_off) = parse_head(data, Want::Nested);
     if headers.is_empty() {
         return None;
     }
@@ -226,7 +303,7 @@ pub(crate) fn header_message(data: &[u8]) -> Option<Message<'_>> {
 /// entities of its MIME tree in document order.  None when the data has no
 /// header field at all.
 pub(crate) fn walk(data: &[u8]) -> Option<(Message<'_>, Vec<Leaf<'_>>)> {
-    let (headers, body_off) = parse_head(data);
+    let (headers, body_off) = parse_head(data, Want::Root);
     if headers.is_empty() {
         return None;
     }
@@ -254,11 +331,11 @@ fn entity<'a>(
     let ct = part.content_type();
     let (ctype, subtype) = match ct {
         Some(c) => (
-            c.ctype().trim().to_ascii_lowercase(),
-            c.subtype().unwrap_or("").trim().to_ascii_lowercase(),
+            lower_known(c.ctype().trim(), KNOWN_TYPES),
+            lower_known(c.subtype().unwrap_or("").trim(), KNOWN_SUBTYPES),
         ),
-        None if in_digest => ("message".to_string(), "rfc822".to_string()),
-        None => ("text".to_string(), "plain".to_string()),
+        None if in_digest => (Cow::Borrowed("message"), Cow::Borrowed("rfc822")),
+        None => (Cow::Borrowed("text"), Cow::Borrowed("plain")),
     };
     if ctype == "multipart" && depth < MAX_DEPTH {
         let boundary = ct.and_then(|c| c.attribute("boundary")).unwrap_or("");
@@ -270,7 +347,7 @@ fn entity<'a>(
                         break;
                     }
                     let piece = &body[s..e];
-                    let (headers, off) = parse_head(piece);
+                    let (headers, off) = parse_head(piece, Want::Part);
                     let sub = header_part(headers, off, piece.len());
                     entity(piece, &sub, digest, false, depth + 1, out);
                 }
@@ -278,14 +355,14 @@ fn entity<'a>(
             }
         }
     }
-    let cte = match part.content_transfer_encoding().map(|s| s.trim().to_ascii_lowercase()) {
-        Some(s) if s == "base64" => Cte::Base64,
-        Some(s) if s == "quoted-printable" => Cte::QuotedPrintable,
+    let cte = match part.content_transfer_encoding().map(str::trim) {
+        Some(s) if s.eq_ignore_ascii_case("base64") => Cte::Base64,
+        Some(s) if s.eq_ignore_ascii_case("quoted-printable") => Cte::QuotedPrintable,
         _ => Cte::None,
     };
     let charset = ct
         .and_then(|c| c.attribute("charset"))
-        .map(|s| s.trim().trim_matches('"').to_ascii_lowercase())
+        .map(|s| lower_known(s.trim().trim_matches('"'), KNOWN_CHARSETS))
         .filter(|s| !s.is_empty());
     out.push(Leaf {
         ctype,
@@ -308,8 +385,19 @@ fn split_multipart(body: &[u8], boundary: &[u8]) -> Option<Vec<(usize, usize)>> 
     let mut delim = Vec::with_capacity(boundary.len() + 3);
     delim.extend_from_slice(b"\n--");
     delim.extend_from_slice(boundary);
-    let finder = memchr::memmem::Finder::new(&delim);
+    // One searcher for "--boundary"; a delimiter after the first must follow a line break.
     let first = memchr::memmem::Finder::new(&delim[1..]);
+    let after_lf = |from: usize| -> Option<usize> {
+        // the first "\n--boundary" at or after `from` (its '\n' position)
+        let mut p = from + 1;
+        loop {
+            let at = p + first.find(body.get(p..)?)?;
+            if body[at - 1] == b'\n' {
+                return Some(at - 1);
+            }
+            p = at + 1;
+        }
+    };
     // a delimiter match ending at `end`: is it really one? returns (is_close, next line start)
     let check = |end: usize| -> Option<(bool, usize)> {
         let rest = body.get(end..).unwrap_or(&[]);
@@ -341,7 +429,7 @@ fn split_multipart(body: &[u8], boundary: &[u8]) -> Option<Vec<(usize, usize)>> 
         if out.len() >= MAX_LEAVES {
             break;
         }
-        let Some(at) = body.get(search..).and_then(|b| finder.find(b)).map(|p| p + search) else {
+        let Some(at) = after_lf(search) else {
             // no closing delimiter: the last part runs to the end
             out.push((cur, body.len()));
             break;
@@ -452,9 +540,16 @@ fn quoted_printable(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let Some(p) = memchr::memchr(b'=', &b[i..]) else {
-            out.extend_from_slice(&b[i..]);
-            break;
+        // encoded text is often one "=XY" after another: look at the next
+        // byte before searching
+        let p = if b[i] == b'=' {
+            0
+        } else {
+            let Some(p) = memchr::memchr(b'=', &b[i..]) else {
+                out.extend_from_slice(&b[i..]);
+                break;
+            };
+            p
         };
         out.extend_from_slice(&b[i..i + p]);
         i += p + 1;
@@ -497,11 +592,74 @@ fn ascii_compatible(cs: &str) -> bool {
         || cs.starts_with("hz"))
 }
 
+/// Is `cs` (lowercase) a name mail-parser decodes as ISO-2022-JP?
+fn is_iso2022jp(cs: &str) -> bool {
+    let b = cs.as_bytes();
+    cs == "csiso2022jp"
+        || b.len() == 11
+            && b.starts_with(b"iso")
+            && matches!(b[3], b'-' | b'_')
+            && &b[4..8] == b"2022"
+            && matches!(b[8], b'-' | b'_')
+            && b.ends_with(b"jp")
+}
+
+/// A byte the ISO-2022-JP decoder passes through unchanged in its ASCII state.
+fn jis_plain(c: u8) -> bool {
+    c < 0x80 && !matches!(c, 0x0E | 0x0F | 0x1B)
+}
+
+/// 7-bit ISO-2022-JP decoded piecewise with `dec` (a whole-input decoder):
+/// runs of plain ASCII between escapes are copied, and the decoder sees only
+/// the stretches from the first other byte up to a return to ASCII ("ESC ( B"
+/// and one plain byte: the decoder's state there equals its initial one, so
+/// decoding the pieces apart gives the same text as decoding the whole).
+/// Bounce texts are mostly ASCII, which the decoder is slow at.  Only for
+/// 7-bit input: the decoder sniffs a byte order mark at the start of each
+/// piece, which 8-bit bytes could form.
+fn decode_iso2022jp(b: &[u8], dec: fn(&[u8]) -> String) -> String {
+    let mut out = String::with_capacity(b.len() + b.len() / 2);
+    let mut pos = 0;
+    while pos < b.len() {
+        let run_end = b[pos..].iter().position(|&c| !jis_plain(c)).map_or(b.len(), |p| pos + p);
+        out.push_str(std::str::from_utf8(&b[pos..run_end]).unwrap_or_default());
+        if run_end == b.len() {
+            break;
+        }
+        let end = memchr::memmem::find_iter(&b[run_end..], b"\x1b(B")
+            .map(|p| run_end + p + 3)
+            .find(|&e| b.get(e).is_some_and(|&c| jis_plain(c)))
+            .map_or(b.len(), |e| e + 1);
+        out.push_str(&dec(&b[run_end..end]));
+        pos = end;
+    }
+    out
+}
+
 pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, str> {
     let Some(cs) = charset else { return lossy(b) };
     match cs {
         "utf-8" | "utf8" => lossy(b),
         _ if b.is_ascii() && ascii_compatible(cs) => lossy(b),
+        // ISO-2022-JP text that never leaves ASCII (no ESC, SO or SI) decodes
+        // to itself
+        _ if is_iso2022jp(cs) => {
+            if b.iter().all(|&c| jis_plain(c)) {
+                lossy(b)
+            } else if b.is_ascii() {
+                match mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp") {
+                    Some(f) => Cow::Owned(decode_iso2022jp(b, f)),
+                    None => lossy(b),
+                }
+            } else {
+                // 8-bit bytes: a piece could start with a byte order mark,
+                // which the decoder honours at the start of its input only
+                match mail_parser::decoders::charsets::map::charset_decoder(cs.as_bytes()) {
+                    Some(f) => Cow::Owned(f(b)),
+                    None => lossy(b),
+                }
+            }
+        }
         // declared ASCII but 8-bit: UTF-8 when it is valid, else Windows-1252
         "us-ascii" | "ascii" => match std::str::from_utf8(b) {
             Ok(s) => Cow::Borrowed(s),
@@ -528,6 +686,48 @@ mod tests {
         assert_eq!(base64(b"SGVsbG8s\r\nIHdvcmxk\nIQ=="), b"Hello, world!");
         assert_eq!(base64(b"QQ==QkM="), b"ABC");
         assert_eq!(base64(b"  !!SGk"), b"Hi");
+    }
+
+    #[test]
+    fn iso2022jp_pieces_decode_like_the_whole() {
+        let whole =
+            mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp").expect("decoder");
+        // escapes, JIS X 0208 pairs, kana, broken sequences and plain text
+        let pieces: &[&[u8]] = &[
+            b"\x1b$B",
+            b"\x1b(B",
+            b"\x1b(J",
+            b"\x1b(I",
+            b"\x1b$@",
+            b"\x1b",
+            b"(",
+            b"$",
+            b"B",
+            b"%K%c!<%s",
+            b"F|K\\",
+            b"abc ",
+            b"\n",
+            b"\x0e",
+            b"\x0f",
+            b"\x7f",
+            b"\x00",
+            b"~\\",
+            b"!",
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..50_000 {
+            let mut input = Vec::new();
+            for _ in 0..next() % 24 {
+                input.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            assert_eq!(decode_iso2022jp(&input, whole), whole(&input), "{:?}", input);
+        }
     }
 
     #[test]

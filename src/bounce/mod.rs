@@ -16,6 +16,7 @@ mod prefilter;
 mod ses;
 pub mod text;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use mail_parser::{HeaderName, Message, MessageParser, MimeHeaders};
@@ -184,32 +185,28 @@ pub fn analyze(raw: &[u8]) -> Analysis {
 /// Replace bare CRs (not followed by LF) with LF when the message uses them as
 /// line terminators.  Returns None when no change is needed.
 pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
-    if !raw.contains(&b'\r') {
-        return None;
-    }
-    // Branch-free counts over byte pairs (the compiler vectorises them).
-    let bare_cr = match raw.split_last() {
-        Some((&last, init)) => {
-            init.iter().zip(&raw[1..]).filter(|&(&a, &b)| a == b'\r' && b != b'\n').count()
-                + usize::from(last == b'\r')
-        }
-        None => 0,
-    };
+    // memchr (SIMD) over the CRs only: most messages have none, CRLF ones one a line.
+    let first = memchr::memchr(b'\r', raw)?;
+    let is_bare = |i: usize| raw.get(i + 1) != Some(&b'\n');
+    let bare_cr = memchr::memchr_iter(b'\r', &raw[first..]).filter(|&p| is_bare(first + p)).count();
     if bare_cr == 0 {
         return None;
     }
     let lf = raw.iter().filter(|&&b| b == b'\n').count();
-    if bare_cr == 0 || bare_cr < lf / 4 {
+    if bare_cr < lf / 4 {
         return None;
     }
     let mut out = Vec::with_capacity(raw.len());
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\r' && raw.get(i + 1) != Some(&b'\n') {
+    let mut done = 0;
+    for p in memchr::memchr_iter(b'\r', &raw[first..]) {
+        let i = first + p;
+        if is_bare(i) {
+            out.extend_from_slice(&raw[done..i]);
             out.push(b'\n');
-        } else {
-            out.push(b);
+            done = i + 1;
         }
     }
+    out.extend_from_slice(&raw[done..]);
     Some(out)
 }
 
@@ -220,7 +217,6 @@ struct TopHeaders {
     from_addr: Option<String>,
     from_display: String,
     from_present: bool,
-    to_addrs: Vec<String>,
     subject: Option<String>,
     return_path: Option<String>,
     auto_submitted: Option<String>,
@@ -271,8 +267,34 @@ const TOP_FIELDS: &[&str] = &[
     "references",
 ];
 
+/// Bit set of (length, first letter) of the names `read_top` looks at: most
+/// other fields (Received, DKIM-Signature, Date ...) are rejected on it alone.
+const TOP_KEYS: [u64; 16] = {
+    let mut set = [0u64; 16];
+    let mut i = 0;
+    while i < TOP_FIELDS.len() + CHALLENGE_HEADERS.len() {
+        let w = if i < TOP_FIELDS.len() {
+            TOP_FIELDS[i]
+        } else {
+            CHALLENGE_HEADERS[i - TOP_FIELDS.len()]
+        };
+        let k = top_key(w.as_bytes());
+        set[k / 64] |= 1 << (k % 64);
+        i += 1;
+    }
+    set
+};
+
+/// (length mod 32, first byte's low five bits, which ignore ASCII case) as a number < 1024.
+const fn top_key(name: &[u8]) -> usize {
+    let first = if name.is_empty() { 0 } else { name[0] & 0x1F };
+    (name.len() % 32) << 5 | first as usize
+}
+
 fn top_wants(name: &str) -> bool {
-    TOP_FIELDS.iter().chain(CHALLENGE_HEADERS).any(|w| name.eq_ignore_ascii_case(w))
+    let k = top_key(name.as_bytes());
+    TOP_KEYS[k / 64] & (1 << (k % 64)) != 0
+        && TOP_FIELDS.iter().chain(CHALLENGE_HEADERS).any(|w| name.eq_ignore_ascii_case(w))
 }
 
 /// The header-only gate shared by `analyze` and `headers_suggest_bounce`.
@@ -288,7 +310,7 @@ struct Gate {
 fn gate(m: &Message<'_>) -> Gate {
     let top = read_top(m);
     let sig = sender_signals(&top);
-    let subj_lower = top.subject.as_deref().unwrap_or("").to_lowercase();
+    let subj_lower = text::lowercase(top.subject.as_deref().unwrap_or(""));
     let mut subj_hits = Hits::default();
     text::scan_phrases(&subj_lower, &mut subj_hits);
     let ar_header = sig.auto_replied
@@ -326,12 +348,7 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
     };
     if let Some(a) = m.from().and_then(|a| a.first()) {
         t.from_addr = a.address().map(|s| s.trim().to_ascii_lowercase());
-        t.from_display = a.name().unwrap_or("").to_lowercase();
-    }
-    for a in m.to().into_iter().flat_map(|a| a.iter()) {
-        if let Some(x) = a.address() {
-            t.to_addrs.push(x.trim().to_ascii_lowercase());
-        }
+        t.from_display = text::lowercase(a.name().unwrap_or(""));
     }
     t.subject = m.subject().map(|s| text::squash_ws(s, 1000));
     if let Some(ct) = m.content_type() {
@@ -428,8 +445,9 @@ struct Parts {
     /// Sources of more `extra_text` in the top-level message, converted only
     /// when needed (when no attached part gave the original's Message-ID).
     extra_deferred: Vec<Extra>,
-    /// Header names of attached messages (lowercase).
-    nested_headers: Vec<String>,
+    /// Some attached message has an X-HmXmr* header field (among its first
+    /// 100 fields with a UTF-8 value).
+    nested_hmxmr: bool,
     /// Top-level text/html leaves, decoded only when the HTML is needed.
     html_deferred: Vec<usize>,
 }
@@ -513,6 +531,18 @@ fn looks_like_header_start(b: &[u8]) -> bool {
     }
 }
 
+/// Does the message have an X-HmXmr* field among the first 100 fields of
+/// `headers_raw` (those with a UTF-8 value)?  The values are validated only
+/// when some field has such a name.
+fn nested_hmxmr(m: &Message<'_>) -> bool {
+    let named = |n: &str| n.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("x-hmxmr"));
+    let headers = m.parts.first().map(|p| p.headers.as_slice()).unwrap_or(&[]);
+    if !headers.iter().any(|h| named(h.name.as_str())) {
+        return false;
+    }
+    m.headers_raw().take(100).any(|(n, _)| named(n))
+}
+
 fn collect_parts(leaves: &[Leaf<'_>]) -> Parts {
     let mut p = Parts::default();
     collect_parts_into(leaves, &mut p, 0);
@@ -570,7 +600,7 @@ fn resplit_broken_multipart(body: &str, p: &mut Parts, depth: usize) {
 
 fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
     for (pi, leaf) in leaves.iter().enumerate().take(500) {
-        let (ct, sub, name) = (leaf.ctype.as_str(), leaf.subtype.as_str(), leaf.name.as_str());
+        let (ct, sub, name) = (&*leaf.ctype, &*leaf.subtype, leaf.name.as_str());
         if ct == "multipart" {
             let t = leaf.lossy_prefix(MAX_TEXT * 2);
             if depth < 2 {
@@ -631,8 +661,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
                     }
                 }
                 if let Some(n) = &nested {
-                    p.nested_headers
-                        .extend(n.headers_raw().take(100).map(|(n, _)| n.to_ascii_lowercase()));
+                    p.nested_hmxmr |= nested_hmxmr(n);
                 }
                 p.originals.push((h, "the attached original message (message/rfc822)"));
             }
@@ -823,9 +852,8 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         .from_addr
         .as_deref()
         .and_then(|a| a.rsplit_once('@').map(|x| x.0))
-        .unwrap_or(t.from_addr.as_deref().unwrap_or(""))
-        .to_string();
-    let daemon_local = DAEMON_LOCALS.iter().any(|d| local == *d)
+        .unwrap_or(t.from_addr.as_deref().unwrap_or(""));
+    let daemon_local = DAEMON_LOCALS.contains(&local)
         || local.starts_with("mailer-daemon")
         || local.starts_with("mailer_daemon")
         || local.starts_with("postmaster")
@@ -834,7 +862,8 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         || local.starts_with("mail.delivery")
         || local.starts_with("mdaemon");
     let name = t.from_display.as_str();
-    let daemon_name = !name.is_empty() && DAEMON_NAMES.iter().any(|d| has_sub(name, d));
+    let name_sub = SubFinder::new(name);
+    let daemon_name = !name.is_empty() && DAEMON_NAMES.iter().any(|d| name_sub.has(d));
     let rp = t.return_path.as_deref().unwrap_or("x").trim().to_ascii_lowercase();
     let rp_inner = rp.trim_start_matches('<').trim_end_matches('>').trim().to_string();
     let null_rp = t.return_path.is_some()
@@ -845,10 +874,11 @@ fn sender_signals(t: &TopHeaders) -> Sig {
             || rp_inner == "mdaemon");
     let asub = t.auto_submitted.as_deref().unwrap_or("no");
     let auto = !asub.is_empty() && !asub.starts_with("no");
-    let gateway = GATEWAY_NAMES.iter().any(|g| has_sub(name, g) || has_sub(&local, g));
+    let local_sub = SubFinder::new(local);
+    let gateway = GATEWAY_NAMES.iter().any(|g| name_sub.has(g) || local_sub.has(g));
     // "From: <>" (null sender in the From field) is used by some gateways.
     let null_from = t.from_present && t.from_addr.as_deref().is_none_or(|a| a.trim().is_empty());
-    let list_robot = LIST_ROBOT_LOCALS.contains(&local.as_str())
+    let list_robot = LIST_ROBOT_LOCALS.contains(&local)
         || local.ends_with("-admin")
         || local.ends_with("-owner")
         || local.ends_with("-request")
@@ -883,6 +913,43 @@ fn has_sub(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     let Some(&f) = n.first() else { return true };
     h.len() >= n.len() && (0..=h.len() - n.len()).any(|i| h[i] == f && &h[i..i + n.len()] == n)
+}
+
+/// Substring tests of many needles against one short haystack: a 256-bit
+/// set of the haystack's (hashed) byte pairs rejects most needles before any
+/// search (a needle's first and last pairs must both occur in the haystack).
+struct SubFinder<'a> {
+    hay: &'a str,
+    pairs: [u64; 4],
+}
+
+impl<'a> SubFinder<'a> {
+    fn pair(a: u8, b: u8) -> usize {
+        (usize::from(a) << 3 ^ usize::from(b)) & 255
+    }
+
+    fn new(hay: &'a str) -> SubFinder<'a> {
+        let mut pairs = [0u64; 4];
+        for w in hay.as_bytes().windows(2) {
+            let k = Self::pair(w[0], w[1]);
+            pairs[k >> 6] |= 1 << (k & 63);
+        }
+        SubFinder { hay, pairs }
+    }
+
+    #[inline]
+    fn has(&self, needle: &str) -> bool {
+        let n = needle.as_bytes();
+        if let (Some(f), Some(l)) = (n.first_chunk::<2>(), n.last_chunk::<2>()) {
+            for [a, b] in [f, l] {
+                let k = Self::pair(*a, *b);
+                if self.pairs[k >> 6] & (1 << (k & 63)) == 0 {
+                    return false;
+                }
+            }
+        }
+        has_sub(self.hay, needle)
+    }
 }
 
 /// Words that mark a display name as a role or a machine, not a person.
@@ -941,20 +1008,34 @@ const SYSTEM_WORDS: &[&str] = &[
 /// Does the From display name look like a person's name ("Chris Novak",
 /// "Chris (Example.org postmaster)")?  Parenthesised comments are ignored.
 fn person_display(name: &str) -> bool {
-    let mut outside = String::with_capacity(name.len());
-    let mut depth = 0u32;
-    for ch in name.chars() {
-        match ch {
-            '(' => depth += 1,
-            ')' if depth > 0 => depth -= 1,
-            _ if depth == 0 => outside.push(ch),
-            _ => {}
+    // the name outside parentheses (the name itself when it has none)
+    let outside: Cow<'_, str> = if name.contains('(') {
+        let mut outside = String::with_capacity(name.len());
+        let mut depth = 0u32;
+        for ch in name.chars() {
+            match ch {
+                '(' => depth += 1,
+                ')' if depth > 0 => depth -= 1,
+                _ if depth == 0 => outside.push(ch),
+                _ => {}
+            }
         }
-    }
-    let words: Vec<&str> = outside
+        Cow::Owned(outside)
+    } else {
+        Cow::Borrowed(name)
+    };
+    // up to six words (more than five fail anyway)
+    let mut buf = [""; 6];
+    let mut n = 0;
+    for w in outside
         .split(|c: char| c.is_whitespace() || c == ',' || c == '"' || c == '\'')
         .filter(|w| !w.is_empty())
-        .collect();
+        .take(6)
+    {
+        buf[n] = w;
+        n += 1;
+    }
+    let words = &buf[..n];
     !words.is_empty()
         && words.len() <= 5
         && words.iter().all(|w| {
@@ -964,7 +1045,10 @@ fn person_display(name: &str) -> bool {
                 || w.len() <= 2 && w.ends_with('.')
         })
         && words.iter().all(|w| !SYSTEM_WORDS.contains(w))
-        && !DAEMON_NAMES.iter().chain(GATEWAY_NAMES).any(|d| has_sub(&outside, d))
+        && !{
+            let outside_sub = SubFinder::new(&outside);
+            DAEMON_NAMES.iter().chain(GATEWAY_NAMES).any(|d| outside_sub.has(d))
+        }
 }
 
 fn dsn_kind(dsns: &[dsn::Dsn]) -> Option<(Kind, &'static str)> {
@@ -1043,7 +1127,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         return a;
     }
     let Gate { top, sig, subj_lower, subj_hits, ar_header, .. } = g;
-    let parts = collect_parts(&leaves);
+    let mut parts = collect_parts(&leaves);
 
     let html_text: String =
         if (!parts.has_text_part || parts.text.trim().is_empty()) && parts.has_html() {
@@ -1073,7 +1157,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     let mut lower = String::new();
     let mut body_hits = Hits::default();
     if !settled {
-        lower = scan_src.to_lowercase();
+        lower = text::lowercase(scan_src);
         text::scan_phrases(&lower, &mut body_hits);
     }
     let reply_subject = is_reply_or_forward(&subj_lower);
@@ -1087,8 +1171,9 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
 
     // ---- original message recovery ----
     let own = top.own_id.as_deref();
-    let mut orig_sources: Vec<(OrigHeaders, String)> =
-        parts.originals.iter().map(|(h, s)| (h.clone(), s.to_string())).collect();
+    let has_attached = !parts.originals.is_empty();
+    let mut orig_sources: Vec<(OrigHeaders, Cow<'static, str>)> =
+        std::mem::take(&mut parts.originals).into_iter().map(|(h, s)| (h, Cow::from(s))).collect();
     if let Some(id) = parts.dsns.iter().find_map(|d| d.message.x_original_message_id.clone()) {
         orig_sources.push((
             OrigHeaders { message_id: Some(id), ..Default::default() },
@@ -1164,10 +1249,10 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         p != "virus" && p != "antivirus" && p != "anti-virus" && p != "quarantine"
     });
     let ar_subj = subj_hits.has(Cat::AutoReply) && !reply_subject;
-    let feedback_like = !parts.originals.is_empty()
+    let feedback_like = has_attached
         && (subj_hits.has(Cat::Feedback) || body_hits.has(Cat::Feedback))
         && !reply_subject
-        && (parts.nested_headers.iter().any(|h| h.starts_with("x-hmxmr")) || {
+        && (parts.nested_hmxmr || {
             let local = top.from_addr.as_deref().and_then(|a| a.split('@').next()).unwrap_or("");
             [
                 "staff",
@@ -1191,7 +1276,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         || !top.report_type.is_empty()
         || parts.mime_dsns > 0
         || top.x_failed_present
-        || !parts.originals.is_empty()
+        || has_attached
         || parts.arf
         || ses.is_some();
     let conversation_reply =
@@ -1378,7 +1463,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             }
             if Some(id.as_str()) != own {
                 o.message_id = Some(id.clone());
-                id_source = Some(src.clone());
+                id_source = Some(src.to_string());
             } else if (h.subject.is_some() && h.subject != top.subject)
                 || h.from.as_deref().is_some_and(|f| {
                     !f.to_ascii_lowercase().contains(top.from_addr.as_deref().unwrap_or("\u{0}"))
@@ -1393,26 +1478,29 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         }
     }
     // Prefer the other fields from the source of the message id, then any.
-    let id_src_hdrs = orig_sources
+    let id_src = orig_sources
         .iter()
-        .find(|(h, _)| h.message_id.is_some() && h.message_id == o.message_id)
-        .map(|(h, _)| h);
-    let ordered: Vec<&OrigHeaders> =
-        id_src_hdrs.into_iter().chain(orig_sources.iter().map(|(h, _)| h)).collect();
-    for h in &ordered {
+        .position(|(h, _)| h.message_id.is_some() && h.message_id == o.message_id);
+    let order: Vec<usize> = id_src.into_iter().chain(0..orig_sources.len()).collect();
+    // the first source that has each field gives it (moved out: the sources'
+    // subject, from, date and received are not read again)
+    for &i in &order {
+        let Some((h, _)) = orig_sources.get_mut(i) else { continue };
         if o.subject.is_none() {
-            o.subject = h.subject.clone();
+            o.subject = h.subject.take();
         }
         if o.from.is_none() {
-            o.from = h.from.clone();
+            o.from = h.from.take();
         }
         if o.date.is_none() {
-            o.date = h.date.clone();
+            o.date = h.date.take();
         }
         if o.received.is_empty() {
-            o.received = h.received.clone();
+            o.received = std::mem::take(&mut h.received);
         }
     }
+    let ordered: Vec<&OrigHeaders> =
+        order.iter().filter_map(|&i| orig_sources.get(i).map(|(h, _)| h)).collect();
     if o.subject.is_none() {
         o.subject = match kind {
             Kind::AutoReply | Kind::ChallengeResponse => {
@@ -1470,7 +1558,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             Kind::DeliveryFailure | Kind::DeliveryDelay | Kind::DeliverySuccess | Kind::VirusNotice
         )
     {
-        for x in prose_recipients(prose, &top) {
+        for x in prose_recipients(prose, &top, &msg) {
             add(&mut rcpts, &x);
         }
     }
@@ -1531,7 +1619,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     }
     if settled && (a.status.is_none() || a.diagnostic.is_none()) {
         // skipped above; needed now
-        lower = scan_src.to_lowercase();
+        lower = text::lowercase(scan_src);
         prose_status = text::find_enhanced_status(text::truncate_str(prose, 32 * 1024));
         smtp_reply = text::find_smtp_reply(text::truncate_str(&lower, 32 * 1024));
     }
@@ -1648,7 +1736,7 @@ fn prose_region_end(s: &str) -> usize {
     for line in text::lines(s) {
         // offset of this line in s (lines are sub-slices of s)
         let start = (line.as_ptr() as usize).saturating_sub(base).min(s.len());
-        let t = line.trim_start_matches(['>', ' ', '\t']);
+        let t = text::trim_start_ascii(line, b"> \t");
         if n > 0
             && (text::starts_with_ci(t, "received: from")
                 || text::starts_with_ci(t, "return-path:")
@@ -1656,7 +1744,7 @@ fn prose_region_end(s: &str) -> usize {
         {
             return start;
         }
-        prev_blank = line.trim().is_empty();
+        prev_blank = text::is_blank(line);
         n += 1;
         if n > 5000 {
             break;
@@ -1666,12 +1754,16 @@ fn prose_region_end(s: &str) -> usize {
 }
 
 /// Recipient addresses named in the prose of a non-standard bounce.
-fn prose_recipients(prose: &str, top: &TopHeaders) -> Vec<String> {
+fn prose_recipients(prose: &str, top: &TopHeaders, msg: &Message<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let own_from = top.from_addr.clone().unwrap_or_default();
+    // the bounce's own To addresses, parsed only when needed here
+    let to_addrs = std::cell::OnceCell::new();
     let skip = |a: &str| -> bool {
         let l = a.to_ascii_lowercase();
-        l == own_from || top.to_addrs.contains(&l) || l.starts_with("mailer-daemon@")
+        l == own_from
+            || to_addrs.get_or_init(|| mime::root_to_addrs(msg)).contains(&l)
+            || l.starts_with("mailer-daemon@")
     };
     for line in text::lines(prose).take(MAX_PROSE_LINES) {
         if !line.contains('@') {
@@ -1735,7 +1827,7 @@ fn auto_reply_original_subject(subject: &str) -> Option<String> {
     let s = subject.trim();
     for sep in [':', '：'] {
         if let Some(p) = s.find(sep) {
-            let prefix = s.get(..p).unwrap_or("").trim().to_lowercase();
+            let prefix = text::lowercase(s.get(..p).unwrap_or("").trim());
             if prefix.chars().count() > 40 {
                 continue;
             }
@@ -1787,7 +1879,13 @@ fn prose_subject(prose: &str) -> Option<String> {
     ];
     for line in text::lines(prose).take(MAX_PROSE_LINES) {
         let t = line.trim_start_matches(['>', ' ', '\t']);
-        let tl = t.to_lowercase();
+        // every label starts with one of these letters or a non-ASCII char
+        if t.as_bytes().first().is_none_or(|c| {
+            c.is_ascii() && !matches!(c.to_ascii_lowercase(), b's' | b'b' | b'o' | b'a')
+        }) {
+            continue;
+        }
+        let tl = text::lowercase(t);
         for l in LABELS {
             if tl.starts_with(l) {
                 let v = t
@@ -1799,7 +1897,7 @@ fn prose_subject(prose: &str) -> Option<String> {
                     continue;
                 }
                 let block = format!("Subject: {}\n\n", v);
-                let h = headers::from_header_block(block.as_bytes());
+                let h = headers::from_header_str(&block);
                 return h.subject.or_else(|| Some(text::squash_ws(v, 1000)));
             }
         }
@@ -1843,8 +1941,10 @@ fn prose_diagnostic(
         let l = text::line_at(lower, pos);
         if !l.is_empty() {
             // find the same line in prose (case-preserving) if possible
-            let orig =
-                prose.lines().find(|x| x.trim().to_lowercase() == l).map(|x| x.trim().to_string());
+            let orig = prose
+                .lines()
+                .find(|x| text::lowercase(x.trim()) == l)
+                .map(|x| x.trim().to_string());
             return Some(orig.unwrap_or_else(|| l.to_string()));
         }
     }

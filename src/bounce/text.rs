@@ -22,7 +22,7 @@ impl<'a> Iterator for Lines<'a> {
             return None;
         }
         let bytes = self.rest.as_bytes();
-        match find_eol(bytes) {
+        match memchr::memchr2(b'\n', b'\r', bytes) {
             Some(pos) => {
                 let line = self.rest.get(..pos).unwrap_or("");
                 let skip = if bytes.get(pos) == Some(&b'\r') && bytes.get(pos + 1) == Some(&b'\n') {
@@ -42,33 +42,6 @@ impl<'a> Iterator for Lines<'a> {
             }
         }
     }
-}
-
-/// Position of the first `\n` or `\r` in `b`.  Scans eight bytes at a time
-/// (SWAR): a word is only examined byte by byte when it holds a line break.
-#[inline]
-pub fn find_eol(b: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = b.chunks_exact(8);
-    let mut base = 0usize;
-    for c in chunks.by_ref() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
-        let n = x ^ (LO * u64::from(b'\n'));
-        let r = x ^ (LO * u64::from(b'\r'));
-        // a zero byte in n or r marks a match (exact: no false positives below
-        // the first true one, and the first set bit is the first match)
-        let zn = n.wrapping_sub(LO) & !n & HI;
-        let zr = r.wrapping_sub(LO) & !r & HI;
-        let z = zn | zr;
-        if z != 0 {
-            return Some(base + (z.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks.remainder().iter().position(|&c| c == b'\n' || c == b'\r').map(|p| base + p)
 }
 
 /// `String::from_utf8_lossy` with a fast path for valid UTF-8 (the usual case):
@@ -104,9 +77,12 @@ pub fn squash_ws(s: &str, max: usize) -> String {
     fn ascii_ws(c: u8) -> bool {
         matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
     }
+    let b = s.as_bytes();
+    if b.len() <= max && squashed_already(b) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len().min(max));
     let mut pending_space = false;
-    let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -116,10 +92,7 @@ pub fn squash_ws(s: &str, max: usize) -> String {
                 i += 1;
                 continue;
             }
-            let mut j = i + 1;
-            while j < b.len() && b[j] < 0x80 && !ascii_ws(b[j]) {
-                j += 1;
-            }
+            let j = ascii_word_end(b, i + 1);
             if pending_space {
                 out.push(' ');
                 pending_space = false;
@@ -150,6 +123,183 @@ pub fn squash_ws(s: &str, max: usize) -> String {
         out.push(ch);
     }
     out
+}
+
+/// [`squash_ws`], borrowing `s` when it is squashed already.
+pub fn squash_ws_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max && squashed_already(s.as_bytes()) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(squash_ws(s, max))
+    }
+}
+
+/// Is `b` non-empty ASCII words (no white space) separated by single spaces,
+/// i.e. its own `squash_ws`?
+fn squashed_already(b: &[u8]) -> bool {
+    let mut i = 0;
+    loop {
+        let j = ascii_word_end(b, i);
+        if j == i {
+            // empty: leading, trailing or double space, other white space, non-ASCII
+            return false;
+        }
+        match b.get(j) {
+            None => return true,
+            Some(b' ') => i = j + 1,
+            Some(_) => return false,
+        }
+    }
+}
+
+/// End of the run of ASCII non-white-space bytes starting at `i` (the first
+/// ASCII white space or non-ASCII byte at or after `i`, else `b.len()`).
+/// Eight bytes at a time (SWAR): a word is only looked at byte by byte when
+/// it holds a byte <= 0x20 or >= 0x80.
+#[inline]
+fn ascii_word_end(b: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    loop {
+        while let Some(c) = b.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            let x = u64::from_le_bytes(w);
+            // high bit per byte >= 0x80 or < 0x21; the lowest flagged byte is exact
+            let z = (x.wrapping_sub(LO * 0x21) | x) & HI;
+            if z != 0 {
+                i += (z.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match b.get(i) {
+            // control characters other than white space belong to the run
+            Some(&c) if c < 0x80 && !matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r') => {
+                i += 1
+            }
+            Some(_) => return i,
+            None => return b.len(),
+        }
+    }
+}
+
+/// `s.to_lowercase()`, with runs of ASCII and caseless characters copied in
+/// bulk: the standard one goes char by char through the Unicode tables after
+/// the first non-ASCII char.  Texts with a capital sigma (whose lower case
+/// depends on its neighbours) take the standard path.
+pub fn lowercase(s: &str) -> String {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let b = s.as_bytes();
+    // U+03A3 is CE A3 in UTF-8
+    if memchr::memchr_iter(0xCE, b).any(|p| b.get(p + 1) == Some(&0xA3)) {
+        return s.to_lowercase();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        // the run from i of ASCII (eight bytes at a time) and caseless chars
+        let mut j = i;
+        loop {
+            while let Some(c) = b.get(j..j + 8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(c);
+                let x = u64::from_le_bytes(w) & HI;
+                if x != 0 {
+                    j += (x.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                j += 8;
+            }
+            match b.get(j) {
+                Some(c) if c.is_ascii() => j += 1,
+                Some(_) => match caseless_len(&b[j..]) {
+                    Some(n) => j += n,
+                    None => break,
+                },
+                None => break,
+            }
+        }
+        if j > i {
+            let start = out.len();
+            out.push_str(s.get(i..j).unwrap_or(""));
+            if let Some(t) = out.get_mut(start..) {
+                // UTF-8 multi-byte sequences hold no ASCII bytes
+                t.make_ascii_lowercase();
+            }
+        }
+        i = j;
+        // one non-ASCII char with a case mapping (or unknown)
+        if let Some(ch) = s.get(i..).and_then(|r| r.chars().next()) {
+            match ch {
+                // the basic Cyrillic capitals, one offset each (Russian text)
+                '\u{0410}'..='\u{042F}' => out.push(char::from_u32(ch as u32 + 0x20).unwrap_or(ch)),
+                '\u{0400}'..='\u{040F}' => out.push(char::from_u32(ch as u32 + 0x50).unwrap_or(ch)),
+                '\u{0430}'..='\u{045F}' => out.push(ch),
+                _ => out.extend(ch.to_lowercase()),
+            }
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+/// Byte length of the char at the start of `b` (not ASCII) when its block of
+/// 64 code points (one UTF-8 lead byte, or lead and second byte) has no case
+/// mappings at all: most of Hebrew, Arabic, Indic, Thai, CJK, kana, Hangul,
+/// punctuation and symbols.  Other chars go through `char::to_lowercase`.
+#[inline]
+fn caseless_len(b: &[u8]) -> Option<usize> {
+    /// Bit `lead - 0xC0`: the two-byte block U+(lead-0xC0)*64.. is caseless.
+    const TWO: u32 = 0xffc0_1c04;
+    /// Word `lead - 0xE0`, bit `second - 0x80`: the three-byte block is caseless.
+    const THREE: [u64; 16] = [
+        0xffff_ffff_0000_0000,
+        0x00fb_ffff_ffff_3ff3,
+        0xfff0_ffff_fff3_ff8f,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        0xffff_ffff_09ff_ffff,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        u64::MAX,
+        0xefff_ffff_ffff_ffff,
+    ];
+    match *b {
+        [l @ 0xC0..=0xDF, _, ..] if TWO >> (l - 0xC0) & 1 != 0 => Some(2),
+        [l @ 0xE0..=0xEF, s @ 0x80..=0xBF, _, ..]
+            if THREE[usize::from(l - 0xE0)] >> (s - 0x80) & 1 != 0 =>
+        {
+            Some(3)
+        }
+        _ => None,
+    }
+}
+
+/// `s.trim().is_empty()` without the Unicode tables for ASCII text.
+pub fn is_blank(s: &str) -> bool {
+    for &b in s.as_bytes() {
+        if b >= 0x80 {
+            return s.trim().is_empty();
+        }
+        if !matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+            return false;
+        }
+    }
+    true
+}
+
+/// `s` without its leading bytes in `set` (ASCII), like `trim_start_matches`
+/// with a char set.
+pub fn trim_start_ascii<'a>(s: &'a str, set: &[u8]) -> &'a str {
+    let n = s.bytes().take_while(|b| set.contains(b)).count();
+    s.get(n..).unwrap_or("")
 }
 
 /// Case-insensitive ASCII prefix test.
@@ -699,23 +849,62 @@ pub const GENERIC_FAIL: &[&str] = &[
 ];
 
 struct PhraseTable {
-    by_first: Vec<Vec<u16>>,
+    /// Per byte: bit 0 a word byte ([`is_word_byte`]), bit 1 some phrase starts with it.
+    class: [u8; 256],
+    /// Per first byte: (second byte, the phrases starting with the pair, in
+    /// `PHRASES` order).  One-byte phrases are in every group of their byte.
+    by_pair: Vec<Vec<(u8, Vec<u16>)>>,
+    /// Per first byte: its one-byte phrases (for the last byte of the text
+    /// and second bytes no longer phrase starts with).
+    single: Vec<Vec<u16>>,
     /// Bit set of the (first byte, second byte) pairs some phrase starts with
     /// (a one-byte phrase sets every pair of its byte).
     pairs: Vec<u64>,
     /// Per phrase: counts as MTA-typical failure wording.
     mta: Vec<bool>,
+    /// Per phrase: its first (up to) eight bytes as a little-endian word and
+    /// the mask of those bytes, to reject candidates with one comparison.
+    head: Vec<(u64, u64)>,
+}
+
+/// The first (up to) eight bytes of `b` as a little-endian word, zero-padded.
+#[inline]
+fn head8(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(w)
 }
 
 fn table() -> &'static PhraseTable {
     static T: OnceLock<PhraseTable> = OnceLock::new();
     T.get_or_init(|| {
-        let mut by_first = vec![Vec::new(); 256];
+        let mut class = [0u8; 256];
+        for (c, k) in class.iter_mut().enumerate() {
+            *k = u8::from(is_word_byte(c as u8));
+        }
+        let mut by_pair: Vec<Vec<(u8, Vec<u16>)>> = vec![Vec::new(); 256];
+        let mut single: Vec<Vec<u16>> = vec![Vec::new(); 256];
         for (i, (_, p)) in PHRASES.iter().enumerate() {
-            if let Some(&b) = p.as_bytes().first() {
-                if let Some(v) = by_first.get_mut(b as usize) {
-                    v.push(i as u16);
+            let pb = p.as_bytes();
+            let Some(&b0) = pb.first() else { continue };
+            class[b0 as usize] |= 2;
+            match pb.get(1) {
+                Some(&b1) => {
+                    let groups = &mut by_pair[b0 as usize];
+                    match groups.iter_mut().find(|(s, _)| *s == b1) {
+                        Some((_, v)) => v.push(i as u16),
+                        None => groups.push((b1, vec![i as u16])),
+                    }
                 }
+                None => single[b0 as usize].push(i as u16),
+            }
+        }
+        // one-byte phrases belong to every pair of their byte (kept in PHRASES order)
+        for (groups, one) in by_pair.iter_mut().zip(&single) {
+            for (_, v) in groups.iter_mut() {
+                v.extend_from_slice(one);
+                v.sort_unstable();
             }
         }
         let mut pairs = vec![0u64; 65536 / 64];
@@ -737,58 +926,112 @@ fn table() -> &'static PhraseTable {
             .iter()
             .map(|(c, p)| *c == Cat::Failure && !WEAK_FAIL.contains(p) && !GENERIC_FAIL.contains(p))
             .collect();
-        PhraseTable { by_first, pairs, mta }
+        let head = PHRASES
+            .iter()
+            .map(|(_, p)| {
+                let n = p.len().min(8);
+                (head8(p.as_bytes()), if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 })
+            })
+            .collect();
+        PhraseTable { class, by_pair, single, pairs, mta, head }
     })
 }
 
 /// Scan lowercase text once for all phrases.  Work is linear in `text`.
+///
+/// ASCII phrases are tried only at word starts, non-ASCII ones at every
+/// character start.  Eight bytes at a time (SWAR), the positions that can
+/// start a phrase (ASCII bytes after a non-word byte, UTF-8 lead bytes) are
+/// found without looking at each byte; a byte class table and the candidates
+/// grouped by their first two bytes keep the work per position small.
 pub fn scan_phrases(lower: &str, hits: &mut Hits) {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    /// High bit set in each byte of `v` (all bytes < 0x80) within `lo..=hi`.
+    #[inline]
+    fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
+        let ge = v + LO * u64::from(0x80 - lo);
+        let gt = v + LO * u64::from(0x7F - hi);
+        ge & !gt & HI
+    }
     let t = table();
     let b = lower.as_bytes();
     let mut prev_word = false;
-    for i in 0..b.len() {
-        let c = b[i];
+    let mut base = 0;
+    while let Some(chunk) = b.get(base..base + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w);
+        let hi = x & HI;
+        let x7 = x & !HI;
+        // word bytes (`is_word_byte`): ASCII letters and digits, and all of >= 0x80
+        let alnum = in_range(x7, b'0', b'9') | in_range(x7 | (LO * 0x20), b'a', b'z');
+        let word = (alnum & !hi) | hi;
+        let after_nonword = (!word & HI) << 8 | if prev_word { 0 } else { 0x80 };
+        let lead = x & (x << 1) & HI;
+        let mut cand = (after_nonword & !hi) | lead;
+        while cand != 0 {
+            let k = (cand.trailing_zeros() / 8) as usize;
+            cand &= cand - 1;
+            // most word starts cannot start a phrase: no call for those
+            if t.class[usize::from(w[k])] & 2 != 0 {
+                try_phrases_at(t, b, base + k, hits);
+            }
+        }
+        prev_word = word >> 63 != 0;
+        base += 8;
+    }
+    for (i, &c) in b.iter().enumerate().skip(base) {
+        let cls = t.class[c as usize];
         let at_word_start = !prev_word;
-        prev_word = is_word_byte(c);
+        prev_word = cls & 1 != 0;
         if c < 0x80 && !at_word_start {
             continue;
         }
-        // Continuation bytes of UTF-8 never start phrases.
-        if (0x80..0xC0).contains(&c) {
-            continue;
-        }
-        let rest = &b[i..];
-        let second = rest.get(1).copied();
-        if let Some(b1) = second {
+        try_phrases_at(t, b, i, hits);
+    }
+}
+
+/// Count the phrases starting at `b[i]` (a word start or a non-ASCII byte).
+#[inline(always)]
+fn try_phrases_at(t: &PhraseTable, b: &[u8], i: usize, hits: &mut Hits) {
+    let Some(rest) = b.get(i..) else { return };
+    let Some(&c) = rest.first() else { return };
+    // no phrase starts with this byte (UTF-8 continuation bytes included)
+    if t.class[c as usize] & 2 == 0 {
+        return;
+    }
+    let cands: &[u16] = match rest.get(1) {
+        Some(&b1) => {
             let k = (c as usize) << 8 | b1 as usize;
             if t.pairs.get(k / 64).is_none_or(|w| w & (1 << (k % 64)) == 0) {
-                continue;
+                return;
+            }
+            match t.by_pair[c as usize].iter().find(|(s, _)| *s == b1) {
+                Some((_, v)) => v,
+                None => &t.single[c as usize],
             }
         }
-        let cands = match t.by_first.get(c as usize) {
-            Some(v) if !v.is_empty() => v,
-            _ => continue,
-        };
-        for &pi in cands {
-            if let Some((cat, p)) = PHRASES.get(pi as usize) {
-                let pb = p.as_bytes();
-                if pb.len() > 1 && pb.get(1).copied() != second {
-                    continue;
+        None => &t.single[c as usize],
+    };
+    // phrase bytes are never zero, so the zero padding past the end never matches
+    let w = head8(rest);
+    for &pi in cands {
+        let Some(&(h, m)) = t.head.get(pi as usize) else { continue };
+        if w & m != h {
+            continue;
+        }
+        let Some((cat, p)) = PHRASES.get(pi as usize) else { continue };
+        if p.len() <= 8 || rest.starts_with(p.as_bytes()) {
+            let ci = *cat as usize;
+            if hits.mta_pos.is_none() && t.mta.get(pi as usize).copied().unwrap_or(false) {
+                hits.mta_pos = Some(i as u32);
+            }
+            if let Some(cnt) = hits.count.get_mut(ci) {
+                if *cnt == 0 {
+                    hits.first[ci] = Some(p);
                 }
-                if rest.len() >= pb.len()
-                    && rest.get(..pb.len()).is_some_and(|x| x.iter().zip(pb).all(|(a, b)| a == b))
-                {
-                    let ci = *cat as usize;
-                    if hits.mta_pos.is_none() && t.mta.get(pi as usize).copied().unwrap_or(false) {
-                        hits.mta_pos = Some(i as u32);
-                    }
-                    if let Some(cnt) = hits.count.get_mut(ci) {
-                        if *cnt == 0 {
-                            hits.first[ci] = Some(p);
-                        }
-                        *cnt = cnt.saturating_add(1);
-                    }
-                }
+                *cnt = cnt.saturating_add(1);
             }
         }
     }
@@ -891,13 +1134,15 @@ pub fn find_enhanced_status_classes(s: &str, classes: &[u8]) -> Option<String> {
     for &c in classes {
         is_class[c as usize] = true;
     }
-    let mut i = 0;
-    while i + 4 < b.len() + 1 {
-        let c = match b.get(i) {
-            Some(c) => *c,
-            None => break,
-        };
-        if b.get(i + 1) == Some(&b'.') && is_class[c as usize] {
+    // a code is "<class>." followed by digits: only the bytes before a '.'
+    // (memchr) can start one
+    for dot in memchr::memchr_iter(b'.', b) {
+        let Some(i) = dot.checked_sub(1) else { continue };
+        if i + 4 > b.len() {
+            break;
+        }
+        let c = b[i];
+        if is_class[c as usize] {
             let before_ok = i == 0 || {
                 let p = b[i - 1];
                 !(p.is_ascii_alphanumeric() || p == b'.' || p == b'-' || p == b'/' || p == b':')
@@ -933,7 +1178,6 @@ pub fn find_enhanced_status_classes(s: &str, classes: &[u8]) -> Option<String> {
                 }
             }
         }
-        i += 1;
     }
     None
 }
@@ -942,8 +1186,11 @@ pub fn find_enhanced_status_classes(s: &str, classes: &[u8]) -> Option<String> {
 /// at a line start, or after "said:", "<<<", "error", "SMTP;" etc.
 pub fn find_smtp_reply(lower: &str) -> Option<(u16, usize)> {
     let b = lower.as_bytes();
-    let mut i = 0;
-    while i + 3 <= b.len() {
+    // only a '4' or a '5' (memchr2) can start a reply code
+    for i in memchr::memchr2_iter(b'4', b'5', b) {
+        if i + 3 > b.len() {
+            break;
+        }
         let c = b[i];
         if (c == b'4' || c == b'5')
             && b[i + 1].is_ascii_digit()
@@ -987,7 +1234,6 @@ pub fn find_smtp_reply(lower: &str) -> Option<(u16, usize)> {
                 }
             }
         }
-        i += 1;
     }
     None
 }
@@ -1002,58 +1248,54 @@ pub fn line_at(text: &str, pos: usize) -> &str {
 }
 
 /// Crude HTML to text: drop tags, script/style content, decode a few entities.
+///
+/// Text between markup is copied in runs (memchr for the next `<` or `&`),
+/// and tag names are compared ASCII case-insensitively in place instead of in
+/// a lowercased copy of the whole document.
 pub fn html_to_text(html: &str, max: usize) -> String {
     let mut out = String::with_capacity(html.len().min(max));
-    let mut in_tag = false;
-    let mut skip_until: Option<&str> = None;
-    let lower = html.to_ascii_lowercase();
-    let mut i = 0;
     let b = html.as_bytes();
+    let at = |i: usize, p: &str| {
+        b.get(i..i + p.len()).is_some_and(|x| x.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    let mut i = 0;
     while i < b.len() && out.len() < max {
-        if let Some(end) = skip_until {
-            match lower.get(i..).and_then(|r| r.find(end)) {
-                Some(p) => {
-                    i += p + end.len();
-                    skip_until = None;
-                    continue;
-                }
-                None => break,
-            }
-        }
         let c = b[i];
-        if in_tag {
-            if c == b'>' {
-                in_tag = false;
-            }
-            i += 1;
-            continue;
-        }
         if c == b'<' {
-            let rest = lower.get(i..).unwrap_or("");
-            if rest.starts_with("<script") {
-                skip_until = Some("</script>");
-            } else if rest.starts_with("<style") {
-                skip_until = Some("</style>");
-            } else if rest.starts_with("<br")
-                || rest.starts_with("<p")
-                || rest.starts_with("</p")
-                || rest.starts_with("<div")
-                || rest.starts_with("</div")
-                || rest.starts_with("<tr")
-                || rest.starts_with("</tr")
-                || rest.starts_with("<li")
-                || rest.starts_with("</h")
-            {
-                out.push('\n');
-            } else if rest.starts_with("<td") {
-                out.push(' ');
-            }
-            in_tag = true;
+            let skip_until = if at(i, "<script") {
+                Some("</script>")
+            } else if at(i, "<style") {
+                Some("</style>")
+            } else {
+                if at(i, "<br")
+                    || at(i, "<p")
+                    || at(i, "</p")
+                    || at(i, "<div")
+                    || at(i, "</div")
+                    || at(i, "<tr")
+                    || at(i, "</tr")
+                    || at(i, "<li")
+                    || at(i, "</h")
+                {
+                    out.push('\n');
+                } else if at(i, "<td") {
+                    out.push(' ');
+                }
+                None
+            };
             i += 1;
+            if let Some(end) = skip_until {
+                // script/style content: up to the end tag, searched from just
+                // after the '<' (then, as before, the rest up to a '>' is dropped
+                // as if still inside the opening tag)
+                let Some(p) = find_ci(&b[i..], end.as_bytes()) else { break };
+                i += p + end.len();
+            }
+            // inside the tag: up to and including the next '>'
+            i = memchr::memchr(b'>', &b[i..]).map_or(b.len(), |p| i + p + 1);
             continue;
         }
         if c == b'&' {
-            let rest = lower.get(i..).unwrap_or("");
             let ents: [(&str, &str); 7] = [
                 ("&lt;", "<"),
                 ("&gt;", ">"),
@@ -1063,26 +1305,36 @@ pub fn html_to_text(html: &str, max: usize) -> String {
                 ("&#160;", " "),
                 ("&#39;", "'"),
             ];
-            if let Some((e, r)) = ents.iter().find(|(e, _)| rest.starts_with(e)) {
+            if let Some((e, r)) = ents.iter().find(|(e, _)| at(i, e)) {
                 out.push_str(r);
                 i += e.len();
                 continue;
             }
         }
-        // copy one char
-        let ch_len = match c {
-            0..=0x7F => 1,
-            0xC0..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF7 => 4,
-            _ => 1,
+        // copy text up to the next markup character (at least this one char),
+        // stopping once `max` is reached (the char that crosses it is kept)
+        let end = memchr::memchr2(b'<', b'&', &b[i + 1..]).map_or(b.len(), |p| i + 1 + p);
+        let room = max - out.len();
+        let end = if end - i > room {
+            let mut e = i + room;
+            while e < end && !html.is_char_boundary(e) {
+                e += 1;
+            }
+            e
+        } else {
+            end
         };
-        if let Some(s) = html.get(i..i + ch_len) {
-            out.push_str(s);
-        }
-        i += ch_len;
+        out.push_str(html.get(i..end).unwrap_or(""));
+        i = end;
     }
     out
+}
+
+/// Position of the first ASCII case-insensitive match of `needle` (lowercase
+/// ASCII, starting with `<`) in `hay`.
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'<', hay)
+        .find(|&p| hay.get(p..p + needle.len()).is_some_and(|x| x.eq_ignore_ascii_case(needle)))
 }
 
 #[cfg(test)]
