@@ -1341,6 +1341,26 @@ fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// The fast lowercasing (caseless-block tables, bulk copies, Cyrillic offsets) against the
+    /// standard library for every char, alone and inside text, and for a capital sigma's context.
+    #[test]
+    fn lowercase_is_the_standard_one() {
+        let mut mixed = String::new();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let alone = c.to_string();
+            assert_eq!(lowercase(&alone), alone.to_lowercase(), "U+{:04X}", c as u32);
+            mixed.push(c);
+            if mixed.len() > 200 {
+                mixed.push_str(" Ab ");
+                assert_eq!(lowercase(&mixed), mixed.to_lowercase());
+                mixed.clear();
+            }
+        }
+        for s in ["ΟΔΟΣ ΣΑΣ", "Σ", "AΣ b", "ΑΣ.", "Straße ÖL İstanbul ǅ"] {
+            assert_eq!(lowercase(s), s.to_lowercase(), "{s}");
+        }
+    }
+
     #[test]
     fn lines_all_endings() {
         let v: Vec<_> = lines("a\r\nb\nc\rd\r\n\r\ne").collect();
