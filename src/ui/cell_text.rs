@@ -162,6 +162,17 @@ fn de_bruijn_pairs(k: usize) -> Vec<usize> {
     out
 }
 
+/// Adds `item` to `list` and gives its index, or [`NEEDS_SHAPING`] if there is none.
+fn push_index<T>(list: &mut Vec<T>, item: Option<T>) -> u32 {
+    match item {
+        Some(item) => {
+            list.push(item);
+            list.len() as u32 - 1
+        }
+        None => NEEDS_SHAPING,
+    }
+}
+
 /// egui's sub-pixel binning (`epaint::text::glyph_atlas::SubpixelBin::new`): the whole pixel a
 /// glyph at `pos` (physical pixels, not negative) starts at, and which of four offsets it is
 /// drawn at.
@@ -502,13 +513,7 @@ impl TextCache {
             return (known != NEEDS_SHAPING).then_some(known);
         }
         let glyphs = self.harvest_word(fonts, word);
-        let known = match glyphs {
-            Some(glyphs) => {
-                self.words.push(glyphs);
-                self.words.len() as u32 - 1
-            }
-            None => NEEDS_SHAPING,
-        };
+        let known = push_index(&mut self.words, glyphs);
         self.word_index.insert(word.into(), known);
         (known != NEEDS_SHAPING).then_some(known)
     }
@@ -609,35 +614,30 @@ impl TextCache {
         }
     }
 
-    /// The glyph harvested for `c`, if it was.
-    fn known(&self, c: char) -> Option<u32> {
-        let face = match self.ascii.get(c as usize) {
+    /// What is known of `c`: an index into `faces`, [`UNKNOWN`] or [`NEEDS_SHAPING`].
+    fn slot(&self, c: char) -> u32 {
+        match self.ascii.get(c as usize) {
             Some(&k) => k,
             None => self.glyphs.get(&c).copied().unwrap_or(UNKNOWN),
-        };
+        }
+    }
+
+    /// The glyph harvested for `c`, if it was.
+    fn known(&self, c: char) -> Option<u32> {
+        let face = self.slot(c);
         ((face as usize) < self.faces.len()).then_some(face)
     }
 
     /// The glyph of `c` (an index into `faces`), taken from egui's layout of it alone at each
     /// sub-pixel offset; `None` if text with `c` must be laid out by egui.
     fn glyph(&mut self, fonts: &mut epaint::FontsView<'_>, c: char) -> Option<u32> {
-        let known = match self.ascii.get(c as usize) {
-            Some(&k) => k,
-            None => self.glyphs.get(&c).copied().unwrap_or(UNKNOWN),
-        };
-        match known {
+        match self.slot(c) {
             UNKNOWN => {}
             NEEDS_SHAPING => return None,
             face => return Some(face),
         }
         let face = self.harvest(fonts, c);
-        let known = match face {
-            Some(face) => {
-                self.faces.push(face);
-                self.faces.len() as u32 - 1
-            }
-            None => NEEDS_SHAPING,
-        };
+        let known = push_index(&mut self.faces, face);
         match self.ascii.get_mut(c as usize) {
             Some(k) => *k = known,
             None => {
