@@ -83,6 +83,28 @@ fn wrong_password_is_named() {
 }
 
 #[test]
+fn a_server_that_disables_login_is_signed_in_with_authenticate_plain() {
+    let d = preload(2).login_disabled().start();
+    let mut store = connect(&d, Security::Implicit);
+    assert_eq!(store.journal().first().map(String::as_str), Some("AUTHENTICATE PLAIN"));
+    assert!(store.capabilities().all.contains("LOGINDISABLED"), "{:?}", store.capabilities());
+    assert_eq!(store.examine("INBOX").expect("examine").exists, 2);
+    store.logout().expect("logout");
+
+    // A wrong password through AUTHENTICATE is named as one too.
+    let mut cfg = d.config(Security::Implicit);
+    cfg.credentials = Credentials::Password(Secret::new("not the password"));
+    let err = ImapStore::connect(&cfg).err().expect("must fail");
+    assert!(matches!(err, StoreError::WrongPassword { .. }), "{err:?}");
+    assert!(!format!("{err:?}").contains("not the password"), "the secret leaked into the error");
+
+    // A server that allows LOGIN gets LOGIN.
+    let d = preload(1).start();
+    let store = connect(&d, Security::Implicit);
+    assert_eq!(store.journal().first().map(String::as_str), Some("LOGIN"));
+}
+
+#[test]
 fn host_not_found_is_named() {
     let mut cfg =
         ImapConfig::new("no-such-host.invalid", USER, Credentials::Password(Secret::new("x")));

@@ -344,6 +344,19 @@ fn open_client(
     }
 }
 
+/// SASL PLAIN (RFC 4616): no authorization identity, the user name and the password.
+struct Plain<'a> {
+    user: &'a str,
+    password: &'a str,
+}
+
+impl imap::Authenticator for Plain<'_> {
+    type Response = String;
+    fn process(&self, _challenge: &[u8]) -> String {
+        format!("\0{}\0{}", self.user, self.password)
+    }
+}
+
 struct XOAuth2<'a> {
     user: &'a str,
     token: &'a str,
@@ -501,8 +514,28 @@ impl ImapStore {
                 Err(e) => return Err(e),
             },
         };
+        let mut client = client;
+        let mut login_command = "LOGIN";
         let login_result = match &cfg.credentials {
-            Credentials::Password(pw) => client.login(&cfg.user, pw.expose()),
+            Credentials::Password(pw) => {
+                // A server that advertises LOGINDISABLED refuses the LOGIN command (RFC 3501
+                // 6.2.3); the same name and password then go through AUTHENTICATE PLAIN (RFC 4616).
+                let caps = client.capabilities().map_err(|e| map_imap(e, "CAPABILITY"))?;
+                if caps.has_str("LOGINDISABLED") {
+                    if !caps.has_str("AUTH=PLAIN") {
+                        return Err(StoreError::Server {
+                            command: "LOGIN".into(),
+                            server_says: "the server refuses LOGIN (LOGINDISABLED) and offers no \
+                                          AUTHENTICATE PLAIN to sign in with a password"
+                                .into(),
+                        });
+                    }
+                    login_command = "AUTHENTICATE PLAIN";
+                    client.authenticate("PLAIN", &Plain { user: &cfg.user, password: pw.expose() })
+                } else {
+                    client.login(&cfg.user, pw.expose())
+                }
+            }
             Credentials::OAuth2Token(token) => {
                 client.authenticate("XOAUTH2", &XOAuth2 { user: &cfg.user, token: token.expose() })
             }
@@ -543,7 +576,7 @@ impl ImapStore {
             caps: server_caps,
             label: format!("{} on {}", cfg.user, cfg.host),
             selected: None,
-            journal: vec!["LOGIN".into(), "CAPABILITY".into()],
+            journal: vec![login_command.into(), "CAPABILITY".into()],
             bytes_fetched: 0,
         })
     }

@@ -96,6 +96,7 @@ pub struct Builder {
     no_tls: bool,
     no_move: bool,
     no_uidplus: bool,
+    login_disabled: bool,
     messages: Vec<(String, Vec<u8>, String)>,
 }
 
@@ -105,6 +106,7 @@ pub fn builder() -> Builder {
         no_tls: false,
         no_move: false,
         no_uidplus: false,
+        login_disabled: false,
         messages: Vec::new(),
     }
 }
@@ -128,6 +130,11 @@ impl Builder {
     pub fn without_uidplus(mut self) -> Self {
         self.no_uidplus = true;
         self.no_move = true;
+        self
+    }
+    /// The server advertises LOGINDISABLED: clients must sign in with AUTHENTICATE.
+    pub fn login_disabled(mut self) -> Self {
+        self.login_disabled = true;
         self
     }
     /// A message written as a Maildir file before the server starts. `folder` is "INBOX" or a
@@ -249,7 +256,12 @@ impl Dovecot {
             if !b.no_move {
                 caps.push("MOVE");
             }
+            if b.login_disabled {
+                caps.push("LOGINDISABLED");
+            }
             format!("imap_capability = {}\n", caps.join(" "))
+        } else if b.login_disabled {
+            "imap_capability = +LOGINDISABLED\n".to_string()
         } else {
             String::new()
         };
