@@ -123,6 +123,17 @@ struct GlyphFace {
     quads: [Option<Quad>; 4],
 }
 
+impl Quad {
+    /// The quad of a glyph's four vertices in egui's row mesh, moved by `shift`.
+    fn of(v: &[epaint::Vertex], shift: egui::Vec2) -> Quad {
+        let p = |i: usize| v[i].pos + shift;
+        Quad {
+            rect: Rect::from_points(&[p(0), p(1), p(2), p(3)]),
+            uv: Rect::from_points(&[v[0].uv, v[1].uv, v[2].uv, v[3].uv]),
+        }
+    }
+}
+
 impl GlyphFace {
     /// The whole pixel a glyph placed at `at` (physical pixels) is drawn from, and at which of
     /// the four sub-pixel offsets.
@@ -251,8 +262,6 @@ impl TextCache {
             self.witness = Some(witness);
             self.font = Some(font.clone());
             self.other.clear();
-        }
-        if !fonts_same {
             self.prime(ui);
         }
         if !valid {
@@ -530,16 +539,12 @@ impl TextCache {
         if word.is_empty() || !word.chars().all(needs_no_shaping) {
             return None;
         }
-        let font = self.font.clone().unwrap_or_default();
         let ppp = self.pixels_per_point;
         let n = word.chars().count();
         let mut glyphs: Vec<(u32, f32)> = Vec::with_capacity(n);
         let mut own: Vec<GlyphFace> = Vec::new();
         for bin in 0..4 {
-            let mut job =
-                LayoutJob::simple_singleline(word.into(), font.clone(), Color32::PLACEHOLDER);
-            job.sections[0].leading_space = bin as f32 * 0.25 / ppp;
-            let galley = fonts.layout_job(job);
+            let galley = self.layout_at(fonts, word, bin);
             let [placed] = galley.rows.as_slice() else { return None };
             if placed.glyphs.len() != n
                 || placed.glyphs.first().is_none_or(|g| g.pos.x != 0.0)
@@ -570,12 +575,8 @@ impl TextCache {
                     let (whole, b) = subpixel_bin(cursor);
                     let first = g.first_vertex as usize;
                     let v = vertices.get(first..first + 4)?;
-                    let dx = vec2(whole as f32 / ppp, 0.0) - placed.pos.to_vec2();
-                    own[(face & !WORD) as usize].quads[b] = Some(Quad {
-                        rect: Rect::from_points(&[v[0].pos, v[1].pos, v[2].pos, v[3].pos])
-                            .translate(-dx),
-                        uv: Rect::from_points(&[v[0].uv, v[1].uv, v[2].uv, v[3].uv]),
-                    });
+                    let shift = placed.pos.to_vec2() - vec2(whole as f32 / ppp, 0.0);
+                    own[(face & !WORD) as usize].quads[b] = Some(Quad::of(v, shift));
                 }
                 cursor += advance;
             }
@@ -658,21 +659,24 @@ impl TextCache {
         face.quads.iter().flatten().any(|q| q.uv.min == min)
     }
 
+    /// egui's layout of `text` alone, the line starting at sub-pixel offset `bin` (a quarter
+    /// pixel further each time: egui then draws the glyphs from its bitmaps for that offset).
+    fn layout_at(&self, fonts: &mut epaint::FontsView<'_>, text: &str, bin: usize) -> Arc<Galley> {
+        let font = self.font.clone().unwrap_or_default();
+        let mut job = LayoutJob::simple_singleline(text.into(), font, Color32::PLACEHOLDER);
+        job.sections[0].leading_space = bin as f32 * 0.25 / self.pixels_per_point;
+        fonts.layout_job(job)
+    }
+
     /// egui's layout of `c` alone at each of the four sub-pixel offsets.
     fn harvest(&self, fonts: &mut epaint::FontsView<'_>, c: char) -> Option<GlyphFace> {
         if !needs_no_shaping(c) {
             return None;
         }
-        let font = self.font.clone().unwrap_or_default();
         let ppp = self.pixels_per_point;
         let mut face = GlyphFace { advance_px: 0.0, binned: false, quads: [None; 4] };
         for bin in 0..4 {
-            let mut job =
-                LayoutJob::simple_singleline(c.to_string(), font.clone(), Color32::PLACEHOLDER);
-            // Start the line a quarter pixel further each time: egui then draws the glyph from
-            // its bitmap for that offset.
-            job.sections[0].leading_space = bin as f32 * 0.25 / ppp;
-            let galley = fonts.layout_job(job);
+            let galley = self.layout_at(fonts, c.encode_utf8(&mut [0; 4]), bin);
             let [placed] = galley.rows.as_slice() else { return None };
             let [glyph] = placed.glyphs.as_slice() else { return None };
             if glyph.chr != c || glyph.is_color {
@@ -681,16 +685,10 @@ impl TextCache {
             face.advance_px = glyph.advance_width * ppp;
             face.quads[bin] = match placed.visuals.mesh.vertices.as_slice() {
                 [] => None,
-                [a, b, c, d] => {
-                    // Relative to the whole pixel egui started the glyph at (a quarter pixel
-                    // further may round to the next one when egui does not bin the glyph).
-                    let shift = placed.pos.to_vec2() - vec2(glyph.pos.x, 0.0);
-                    let p = |v: &epaint::Vertex| v.pos + shift;
-                    let uv = |v: &epaint::Vertex| v.uv;
-                    Some(Quad {
-                        rect: Rect::from_points(&[p(a), p(b), p(c), p(d)]),
-                        uv: Rect::from_points(&[uv(a), uv(b), uv(c), uv(d)]),
-                    })
+                // Relative to the whole pixel egui started the glyph at (a quarter pixel further
+                // may round to the next one when egui does not bin the glyph).
+                v @ [_, _, _, _] => {
+                    Some(Quad::of(v, placed.pos.to_vec2() - vec2(glyph.pos.x, 0.0)))
                 }
                 _ => return None,
             };
