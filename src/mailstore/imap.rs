@@ -482,7 +482,7 @@ impl ImapStore {
         if cfg.security == Security::Plain && !(cfg.allow_plaintext && is_loopback_only(&addrs)) {
             return Err(StoreError::PlaintextRefused { host: cfg.host.clone() });
         }
-        let (client, raw) = match (&cfg.trusted_fingerprint, cfg.security) {
+        let (mut client, raw) = match (&cfg.trusted_fingerprint, cfg.security) {
             (Some(pinned), Security::Implicit | Security::StartTls) => {
                 let (client, raw, found) = open_client(cfg, &addrs, true)?;
                 let found = found.unwrap_or_default();
@@ -514,7 +514,6 @@ impl ImapStore {
                 Err(e) => return Err(e),
             },
         };
-        let mut client = client;
         let mut login_command = "LOGIN";
         let login_result = match &cfg.credentials {
             Credentials::Password(pw) => {
