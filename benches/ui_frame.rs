@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 const WARMUP: usize = 30;
 const FRAMES: usize = 300;
 
+/// Measured frames: 300, or UI_FRAME_FRAMES (more frames give a sampling profiler more to see).
+fn frames() -> usize {
+    std::env::var("UI_FRAME_FRAMES").ok().and_then(|n| n.parse().ok()).unwrap_or(FRAMES)
+}
+
 fn item(n: usize) -> ScanItem {
     let mut analysis = analyze(b"");
     analysis.kind = Kind::DeliveryFailure;
@@ -56,8 +61,8 @@ struct Figures {
     median: Duration,
     mean: Duration,
     p95: Duration,
-    /// Paint primitives in the last frame: how much was drawn.
-    primitives: usize,
+    /// Paint primitives and their vertices in the last frame: how much was drawn.
+    primitives: (usize, usize),
 }
 
 /// `search`: text typed into the search box (one that matches nothing empties the list while
@@ -72,9 +77,10 @@ fn measure(rows: usize, scroll: bool, search: Option<&str>) -> Figures {
     let setup = t.elapsed();
     let ctx = egui::Context::default();
     let screen = Rect::from_min_size(pos2(0.0, 0.0), vec2(1280.0, 800.0));
-    let mut times = Vec::with_capacity(FRAMES);
-    let mut primitives = 0;
-    for frame in 0..WARMUP + FRAMES {
+    let frames = frames();
+    let mut times = Vec::with_capacity(frames);
+    let mut primitives = (0, 0);
+    for frame in 0..WARMUP + frames {
         let mut input = RawInput { screen_rect: Some(screen), ..Default::default() };
         input.time = Some(frame as f64 / 60.0);
         input.events.push(Event::PointerMoved(pos2(420.0, 560.0)));
@@ -89,12 +95,13 @@ fn measure(rows: usize, scroll: bool, search: Option<&str>) -> Figures {
                 modifiers: egui::Modifiers::NONE,
             });
         }
+        if frame < WARMUP {
+            warm_up_frame(&ctx, input, &mut app);
+            continue;
+        }
         let start = Instant::now();
         primitives = run_frame(&ctx, input, &mut app);
-        let took = start.elapsed();
-        if frame >= WARMUP {
-            times.push(took);
-        }
+        times.push(start.elapsed());
     }
     if rows > 0 {
         eprintln!("  (building the list of {rows} rows took {setup:.1?}, once)");
@@ -104,16 +111,35 @@ fn measure(rows: usize, scroll: bool, search: Option<&str>) -> Figures {
     Figures { median: times[times.len() / 2], mean, p95: times[times.len() * 95 / 100], primitives }
 }
 
-/// One frame: the app's `show` and tessellation. Returns how many paint primitives it made.
-/// Not inlined, so a profiler can be told to look at frames only
+/// A warm-up frame: the same as a measured one, under another name so that a profiler told to
+/// look at measured frames only leaves out the first frames' one-time work (fonts, caches).
+#[inline(never)]
+fn warm_up_frame(ctx: &egui::Context, input: RawInput, app: &mut NeverSentApp) {
+    std::hint::black_box(run_frame_inner(ctx, input, app));
+}
+
+/// One measured frame: the app's `show` and tessellation. Returns how many paint primitives it
+/// made and how many vertices they have. Not inlined, so a profiler can be told to look at measured frames only
 /// (`valgrind --tool=callgrind --toggle-collect='ui_frame::run_frame'`).
 #[inline(never)]
-fn run_frame(ctx: &egui::Context, input: RawInput, app: &mut NeverSentApp) -> usize {
+fn run_frame(ctx: &egui::Context, input: RawInput, app: &mut NeverSentApp) -> (usize, usize) {
+    run_frame_inner(ctx, input, app)
+}
+
+#[inline(always)]
+fn run_frame_inner(ctx: &egui::Context, input: RawInput, app: &mut NeverSentApp) -> (usize, usize) {
     let output = ctx.run_ui(input, |ui| app.show(ui));
     let prims = ctx.tessellate(output.shapes, output.pixels_per_point);
+    let vertices = prims
+        .iter()
+        .map(|p| match &p.primitive {
+            egui::epaint::Primitive::Mesh(mesh) => mesh.vertices.len(),
+            egui::epaint::Primitive::Callback(_) => 0,
+        })
+        .sum();
     let n = prims.len();
     std::hint::black_box(prims);
-    n
+    (n, vertices)
 }
 
 fn main() {
@@ -124,7 +150,8 @@ fn main() {
     }
     println!(
         "review screen frame time (1280×800, the app's whole frame: layout + tessellation; \
-         {FRAMES} frames after {WARMUP} warm-up)"
+         {} frames after {WARMUP} warm-up)",
+        frames()
     );
     let only = std::env::var("UI_FRAME_ONLY").ok();
     for scroll in [false, true] {
@@ -144,8 +171,8 @@ fn main() {
             }
             let f = measure(rows, scroll, search);
             println!(
-                "{what:>9}: {label:<38} median {:>9.3?}  mean {:>9.3?}  p95 {:>9.3?}  ({} paint primitives)",
-                f.median, f.mean, f.p95, f.primitives
+                "{what:>9}: {label:<38} median {:>9.3?}  mean {:>9.3?}  p95 {:>9.3?}  ({} paint primitives, {} vertices)",
+                f.median, f.mean, f.p95, f.primitives.0, f.primitives.1
             );
             figures.push(f);
         }

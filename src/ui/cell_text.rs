@@ -2,6 +2,7 @@
 //! that gives exactly what egui's shaping would (see [`TextCache`]).
 
 use egui::emath::GuiRounding;
+use egui::epaint::text::{PlacedRow, Row, RowVisuals};
 use egui::epaint::{self, Galley, Mesh};
 use egui::text::{LayoutJob, TextWrapping};
 use egui::{pos2, vec2, Color32, FontId, Pos2, Rect, Ui};
@@ -26,6 +27,11 @@ use std::sync::Arc;
 ///
 /// Any other text (Arabic, Indic, combining marks, emoji, control characters), and text with a
 /// pair not met yet, is laid out by egui and its galley's mesh is used.
+///
+/// A row's text is kept as an egui text row ([`Row`]) whose mesh has the font texture's
+/// coordinates in texels, as egui's own layout makes them: it stays valid when egui's font atlas
+/// grows, and the visible rows are painted as one galley of such rows ([`Self::galley`]), which
+/// egui's tessellator moves into place as it copies them.
 pub(super) struct TextCache {
     /// A tiny text laid out through egui's own galley cache every frame. egui clears that cache
     /// whenever galleys become invalid (the font atlas filled up and was rebuilt, the fonts, the
@@ -33,9 +39,10 @@ pub(super) struct TextCache {
     /// everything here is made again.
     witness: Option<Arc<Galley>>,
     font: Option<FontId>,
+    /// A text row with nothing in it, made from the witness: what [`Self::mesh_row`] fills.
+    blank: Option<Row>,
     columns: Vec<(f32, f32)>,
     color: Option<Color32>,
-    font_texture: [usize; 2],
     pixels_per_point: f32,
     /// Height of a line of text in the font (a one-line galley's height).
     line_height: f32,
@@ -56,7 +63,7 @@ pub(super) struct TextCache {
     ascii_pairs: Vec<f32>,
     /// Row (index into the list's rows) → the glyph quads of its text columns, positioned at
     /// their columns and with the top of the text at y = 0.
-    rows: HashMap<usize, Mesh, FastHash>,
+    rows: HashMap<usize, Arc<Row>, FastHash>,
     /// Other text (headers), by what it says and how wide it may be.
     other: HashMap<(&'static str, u32), Arc<Galley>>,
     /// Changes whenever meshes handed out before may differ from those handed out now.
@@ -70,9 +77,9 @@ impl Default for TextCache {
         TextCache {
             witness: None,
             font: None,
+            blank: None,
             columns: Vec::new(),
             color: None,
-            font_texture: [0; 2],
             pixels_per_point: 1.0,
             line_height: 0.0,
             faces: Vec::new(),
@@ -242,13 +249,9 @@ impl TextCache {
                 Color32::PLACEHOLDER,
             ))
         });
-        let font_texture = ui.ctx().fonts(|f| f.font_image_size());
         let fonts_same = self.witness.as_ref().is_some_and(|w| Arc::ptr_eq(w, &witness))
             && self.font.as_ref() == Some(font);
-        let valid = fonts_same
-            && self.font_texture == font_texture
-            && self.columns == columns
-            && self.color == Some(color);
+        let valid = fonts_same && self.columns == columns && self.color == Some(color);
         if !fonts_same {
             self.glyphs.clear();
             self.pairs.clear();
@@ -259,6 +262,12 @@ impl TextCache {
             self.ascii = [UNKNOWN; 128];
             self.line_height = witness.size().y;
             self.pixels_per_point = ui.ctx().pixels_per_point();
+            self.blank = witness.rows.first().map(|placed| {
+                let mut blank = Row::clone(&placed.row);
+                blank.glyphs.clear();
+                blank.visuals = RowVisuals::default();
+                blank
+            });
             self.witness = Some(witness);
             self.font = Some(font.clone());
             self.other.clear();
@@ -270,7 +279,6 @@ impl TextCache {
             self.columns.clear();
             self.columns.extend_from_slice(columns);
             self.color = Some(color);
-            self.font_texture = font_texture;
         } else if self.rows.len() > KEEP_ROWS {
             self.rows.clear();
         }
@@ -293,34 +301,20 @@ impl TextCache {
         });
     }
 
-    /// Call after making rows: if egui's font atlas grew meanwhile (new glyphs), the rows made
-    /// so far have texture coordinates for the old size; they are dropped and this returns true,
-    /// so that the caller makes them again.
-    pub fn settle(&mut self, ui: &Ui) -> bool {
-        let font_texture = ui.ctx().fonts(|f| f.font_image_size());
-        if font_texture == self.font_texture {
-            return false;
-        }
-        self.font_texture = font_texture;
-        self.rows.clear();
-        self.generation += 1;
-        true
-    }
-
     /// Height of a line of text, for centring [`Self::row`]'s meshes in their rows.
     pub fn line_height(&self) -> f32 {
         self.line_height
     }
 
     /// The text of row `index`: one text per column (as given to [`Self::begin_frame`]), and the
-    /// colour of each if not the text colour; made by `texts` if needed. The mesh has the top of
-    /// the text at y = 0 and the font texture's coordinates.
+    /// colour of each if not the text colour; made by `texts` if needed. Its mesh has the top of
+    /// the text at y = 0 and the font texture's coordinates in texels.
     pub fn row<'t, const N: usize>(
         &mut self,
         ui: &Ui,
         index: usize,
         texts: impl FnOnce() -> [(&'t str, Option<Color32>); N],
-    ) -> &Mesh {
+    ) -> Option<&Arc<Row>> {
         if !self.rows.contains_key(&index) {
             let mut mesh = Mesh::default();
             let texts = texts();
@@ -328,23 +322,66 @@ impl TextCache {
             mesh.vertices.reserve(4 * chars);
             mesh.indices.reserve(6 * chars);
             let color = self.color.unwrap_or(Color32::PLACEHOLDER);
+            let mut bounds = Rect::NOTHING;
             ui.fonts_mut(|f| {
                 for (c, (text, cell_color)) in texts.into_iter().enumerate() {
                     let Some(&(x, width)) = self.columns.get(c) else { break };
-                    self.cell(f, text, x, width, cell_color.unwrap_or(color), &mut mesh);
+                    let color = cell_color.unwrap_or(color);
+                    bounds = bounds.union(self.cell(f, text, x, width, color, &mut mesh));
                 }
             });
-            self.rows.insert(index, mesh);
+            let row = self.mesh_row(mesh, bounds)?;
+            self.rows.insert(index, row);
         }
-        &self.rows[&index]
-    }
-
-    /// The text of row `index` if [`Self::row`] made it since the rows last changed.
-    pub fn cached_row(&self, index: usize) -> Option<&Mesh> {
         self.rows.get(&index)
     }
 
-    /// Appends the quads of `text`, starting at `x`, cut with "…" at `width`.
+    /// The text of row `index` if [`Self::row`] made it since the rows last changed.
+    pub fn cached_row(&self, index: usize) -> Option<&Arc<Row>> {
+        self.rows.get(&index)
+    }
+
+    /// A text row that draws `mesh` (texture coordinates in texels), which lies within `bounds`;
+    /// `None` before the first [`Self::begin_frame`].
+    pub fn mesh_row(&self, mesh: Mesh, bounds: Rect) -> Option<Arc<Row>> {
+        let mut row = self.blank.clone()?;
+        row.size = vec2(bounds.max.x.max(0.0), self.line_height);
+        row.visuals = RowVisuals {
+            glyph_index_start: 0,
+            glyph_vertex_range: 0..mesh.vertices.len(),
+            mesh_bounds: bounds,
+            mesh,
+        };
+        Some(Arc::new(row))
+    }
+
+    /// One galley of `rows` (each placed where it says), to paint at (0, 0) with
+    /// [`Shape::galley`](egui::Shape::galley): egui's tessellator adds each row's position to its
+    /// vertices as it copies them, so moving rows (scrolling) costs nothing here. `None` before
+    /// the first [`Self::begin_frame`].
+    pub fn galley(&self, rows: Vec<PlacedRow>) -> Option<Arc<Galley>> {
+        let mut galley = Galley::clone(self.witness.as_ref()?);
+        let mut bounds = Rect::NOTHING;
+        let mut rect = Rect::NOTHING;
+        let (mut vertices, mut indices) = (0, 0);
+        for placed in &rows {
+            let at = placed.pos.to_vec2();
+            bounds = bounds.union(placed.visuals.mesh_bounds.translate(at));
+            rect = rect.union(placed.rect());
+            vertices += placed.visuals.mesh.vertices.len();
+            indices += placed.visuals.mesh.indices.len();
+        }
+        galley.rows = rows;
+        galley.elided = false;
+        galley.rect = rect;
+        galley.mesh_bounds = bounds;
+        galley.num_vertices = vertices;
+        galley.num_indices = indices;
+        Some(Arc::new(galley))
+    }
+
+    /// Appends the quads of `text`, starting at `x`, cut with "…" at `width`. Returns the
+    /// rectangle they cover.
     fn cell(
         &mut self,
         fonts: &mut epaint::FontsView<'_>,
@@ -353,7 +390,7 @@ impl TextCache {
         width: f32,
         color: Color32,
         out: &mut Mesh,
-    ) {
+    ) -> Rect {
         let ppp = self.pixels_per_point;
         let x = x.round_to_pixels(ppp);
         let mut learn = false;
@@ -465,25 +502,29 @@ impl TextCache {
                 learn = true;
             }
             if shaped {
-                let [w, h] = self.font_texture;
-                let texel = vec2(1.0 / w as f32, 1.0 / h as f32);
+                let mut bounds = Rect::NOTHING;
                 for (face, at, _) in placed {
                     let face = &self.faces[face as usize];
                     let (whole, bin) = face.start(at);
                     if let Some(q) = &face.quads[bin] {
-                        add_quad(out, q, x + whole as f32 / ppp, texel, color);
+                        bounds = bounds.union(add_quad(out, q, x + whole as f32 / ppp, color));
                     }
                 }
-                return;
+                return bounds;
             }
         }
         // Anything else: egui shapes it; its mesh is taken as it would be painted.
         self.by_egui += 1;
         let galley = fonts.layout_job(job(text, self.font.clone().unwrap_or_default(), width));
-        append_galley(out, &galley, pos2(x, 0.0), color, self.font_texture);
+        let start = out.vertices.len();
+        append_galley(out, &galley, pos2(x, 0.0), color);
         if learn {
             self.learn_pairs(fonts, &galley);
         }
+        out.vertices[start..].iter().fold(Rect::NOTHING, |mut r, v| {
+            r.extend_with(v.pos);
+            r
+        })
     }
 
     /// Learns from egui's layout of a text how far each character advances when the next one
@@ -708,14 +749,11 @@ impl TextCache {
     }
 }
 
-/// Appends quad `q` moved right by `dx`, its texture coordinates scaled by `texel`.
-fn add_quad(out: &mut Mesh, q: &Quad, dx: f32, texel: egui::Vec2, color: Color32) {
+/// Appends quad `q` moved right by `dx`; returns where it is.
+fn add_quad(out: &mut Mesh, q: &Quad, dx: f32, color: Color32) -> Rect {
     let base = out.vertices.len() as u32;
     let r = q.rect;
-    let uv = Rect::from_min_max(
-        (q.uv.min.to_vec2() * texel).to_pos2(),
-        (q.uv.max.to_vec2() * texel).to_pos2(),
-    );
+    let uv = q.uv;
     let vertex = |x: f32, y: f32, u: f32, v: f32| epaint::Vertex {
         pos: pos2(x + dx, y),
         uv: pos2(u, v),
@@ -728,12 +766,13 @@ fn add_quad(out: &mut Mesh, q: &Quad, dx: f32, texel: egui::Vec2, color: Color32
         vertex(r.max.x, r.max.y, uv.max.x, uv.max.y),
     ]);
     out.indices.extend_from_slice(&[base, base + 1, base + 2, base + 2, base + 1, base + 3]);
+    r.translate(vec2(dx, 0.0))
 }
 
 /// Appends what `galley` at `pos` (a whole pixel) in `color` tessellates to, as egui's
-/// tessellator would: texture coordinates normalised, colour glyphs (emoji) untinted.
-fn append_galley(out: &mut Mesh, galley: &Galley, pos: Pos2, color: Color32, texture: [usize; 2]) {
-    let scale = vec2(1.0 / texture[0] as f32, 1.0 / texture[1] as f32);
+/// tessellator would, except that texture coordinates stay in texels: colour glyphs (emoji)
+/// untinted, placeholder colours replaced.
+fn append_galley(out: &mut Mesh, galley: &Galley, pos: Pos2, color: Color32) {
     for placed in &galley.rows {
         let base = out.vertices.len() as u32;
         let origin = pos + placed.pos.to_vec2();
@@ -757,7 +796,7 @@ fn append_galley(out: &mut Mesh, galley: &Galley, pos: Pos2, color: Color32, tex
             };
             out.vertices.push(egui::epaint::Vertex {
                 pos: origin + v.pos.to_vec2(),
-                uv: (v.uv.to_vec2() * scale).to_pos2(),
+                uv: v.uv,
                 color: c,
             });
         }
@@ -840,11 +879,9 @@ mod tests {
             for (i, &text) in texts.iter().enumerate() {
                 // The first time, egui lays the text out and the cache learns from it; the
                 // second time, text in simple scripts is placed by the cache itself.
-                let make = |cache: &mut TextCache, row: usize| loop {
-                    let mesh = cache.row(ui, row, || [(text, None)]).clone();
-                    if !cache.settle(ui) {
-                        break mesh;
-                    }
+                let make = |cache: &mut TextCache, row: usize| {
+                    let row = cache.row(ui, row, || [(text, None)]).expect("a row");
+                    row.visuals.mesh.clone()
                 };
                 make(&mut cache, 2 * i);
                 let by_egui = cache.by_egui;
@@ -853,8 +890,7 @@ mod tests {
                 assert_eq!(cache.by_egui == by_egui, simple, "{text}: who laid it out");
                 let galley = ui.fonts_mut(|f| f.layout_job(job(text, font.clone(), 2000.0)));
                 let mut egui_mesh = Mesh::default();
-                let texture = ui.ctx().fonts(|f| f.font_image_size());
-                append_galley(&mut egui_mesh, &galley, pos2(11.0, 0.0), Color32::WHITE, texture);
+                append_galley(&mut egui_mesh, &galley, pos2(11.0, 0.0), Color32::WHITE);
                 assert_eq!(ours.vertices.len(), egui_mesh.vertices.len(), "{text}");
                 for (n, (a, b)) in ours.vertices.iter().zip(&egui_mesh.vertices).enumerate() {
                     let glyph = n / 4;
@@ -878,15 +914,13 @@ mod tests {
             let mut cache = TextCache::default();
             cache.begin_frame(ui, &font, &[(0.0, 120.0)], Color32::WHITE);
             let long = texts[1];
-            let cut = cache.row(ui, 1, || [(long, None)]).clone();
+            let cut = cache.row(ui, 1, || [(long, None)]).expect("a row").visuals.mesh.clone();
             let right = cut.vertices.iter().map(|v| v.pos.x).fold(0.0, f32::max);
             assert!(right <= 120.5, "{right}");
-            let full = cache.row(ui, 2, || [(&long[..8], None)]).vertices.len();
-            assert!(cut.vertices.len() > full, "the cut text keeps what fits");
+            let full = cache.row(ui, 2, || [(&long[..8], None)]).expect("a row");
+            assert!(cut.vertices.len() > full.visuals.mesh.vertices.len(), "keeps what fits");
             let face = cache.glyphs[&'…'];
-            let [w, h] = ui.ctx().fonts(|f| f.font_image_size());
             let last = cut.vertices[cut.vertices.len() - 4].uv;
-            let last = pos2(last.x * w as f32, last.y * h as f32);
             let ellipsis = &cache.faces[face as usize];
             assert!(
                 ellipsis.quads.iter().flatten().any(|q| (q.uv.min - last).length() < 0.01),
@@ -896,6 +930,69 @@ mod tests {
         // Nothing is drawn: the font texture's updates are dropped on purpose.
         output.textures_delta.clear();
         assert_eq!(checked, texts.len());
+    }
+
+    /// The visible rows, painted as one galley of the cache's rows: egui's tessellator draws
+    /// each row's quads where the row is placed, with normalised texture coordinates, and culls
+    /// only rows outside the clip rectangle.
+    #[test]
+    fn rows_are_painted_where_they_are_placed() {
+        let ctx = egui::Context::default();
+        let font = FontId::proportional(14.0);
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let mut cache = TextCache::default();
+            cache.begin_frame(ui, &font, &[(4.0, 300.0), (320.0, 200.0)], Color32::WHITE);
+            let texts = [["2026-11-21 02:03", "Undeliverable"], ["Ünïcödé", "رسالة غير"]];
+            let rows: Vec<Arc<Row>> = (0..texts.len())
+                .map(|i| {
+                    let [a, b] = texts[i];
+                    Arc::clone(cache.row(ui, i, || [(a, None), (b, None)]).expect("a row"))
+                })
+                .collect();
+            let ys = [37.0, 60.0];
+            let placed = |clip_out: bool| {
+                let mut placed: Vec<PlacedRow> = rows
+                    .iter()
+                    .zip(ys)
+                    .map(|(row, y)| PlacedRow {
+                        pos: pos2(0.0, y),
+                        row: Arc::clone(row),
+                        ends_with_newline: false,
+                    })
+                    .collect();
+                if clip_out {
+                    // A row far below the clip rectangle: not drawn.
+                    placed.push(PlacedRow { pos: pos2(0.0, 5_000.0), ..placed[0].clone() });
+                }
+                placed
+            };
+            let texture = ui.ctx().fonts(|f| f.font_image_size());
+            let scale = vec2(1.0 / texture[0] as f32, 1.0 / texture[1] as f32);
+            let galley = cache.galley(placed(true)).expect("a galley");
+            let options = epaint::TessellationOptions::default();
+            let mut tessellator = epaint::Tessellator::new(1.0, options, texture, Vec::new());
+            tessellator.set_clip_rect(Rect::from_min_size(Pos2::ZERO, vec2(1000.0, 800.0)));
+            let mut painted = Mesh::default();
+            tessellator.tessellate_shape(
+                egui::Shape::galley(Pos2::ZERO, galley, Color32::RED),
+                &mut painted,
+            );
+            let mut expected = Vec::new();
+            for (row, y) in rows.iter().zip(ys) {
+                let mesh = &row.visuals.mesh;
+                assert!(!mesh.vertices.is_empty());
+                expected.extend(mesh.vertices.iter().map(|v| epaint::Vertex {
+                    pos: v.pos + vec2(0.0, y),
+                    uv: (v.uv.to_vec2() * scale).to_pos2(),
+                    color: v.color,
+                }));
+            }
+            assert_eq!(painted.vertices, expected);
+            assert!(painted.is_valid());
+            let bounds = cache.galley(placed(false)).expect("a galley").mesh_bounds;
+            assert!(painted.vertices.iter().all(|v| bounds.expand(1e-3).contains(v.pos)));
+        });
+        output.textures_delta.clear();
     }
 
     /// Hostile subjects and addresses: drawn (or not) without a panic, never past their column.
@@ -921,10 +1018,14 @@ mod tests {
             cache.begin_frame(ui, &font, &[(5.0, 150.0), (160.0, 0.0)], Color32::WHITE);
             for (i, &text) in texts.iter().enumerate() {
                 for row in [i, i + 100] {
-                    let mesh = cache.row(ui, row, || [(text, None), (text, None)]).clone();
+                    let row = cache.row(ui, row, || [(text, None), (text, None)]).expect("a row");
+                    let mesh = &row.visuals.mesh;
                     let right = mesh.vertices.iter().map(|v| v.pos.x).fold(0.0, f32::max);
                     assert!(right <= 160.0 + 150.0, "{text:?}: {right}");
                     assert!(mesh.is_valid(), "{text:?}");
+                    // What egui culls by covers every vertex.
+                    let bounds = row.visuals.mesh_bounds.expand(1e-3);
+                    assert!(mesh.vertices.iter().all(|v| bounds.contains(v.pos)), "{text:?}");
                 }
             }
         });

@@ -9,8 +9,10 @@ use crate::mailstore::Uid;
 use crate::scan::{ScanItem, ScanReport};
 use crate::triage::Verdict;
 use egui::emath::GuiRounding as _;
-use egui::{pos2, vec2, Color32, Key, Mesh, Modifiers, Rect, RichText, Sense, Shape, Ui};
+use egui::epaint::text::{PlacedRow, Row as TextRow};
+use egui::{pos2, vec2, Color32, Key, Modifiers, Pos2, Rect, RichText, Sense, Shape, Ui};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// While results stream in, the view is rebuilt at most this often.
@@ -709,31 +711,25 @@ impl ReviewList {
                 looks.begin_frame(ui, &geometry);
                 self.body.paint(ui, key, |key, shapes| {
                     let visuals = ui.visuals();
-                    // Made again if egui's font atlas grew while they were made (new glyphs).
-                    for _ in 0..3 {
-                        for s in &key.rows {
-                            let r = &rows[s.index];
-                            texts.row(ui, s.index, || {
-                                [
-                                    (r.date_text.as_str(), None),
-                                    (r.claims.as_str(), None),
-                                    (r.subject.as_str(), None),
-                                    (r.kind, None),
-                                    (
-                                        format::verdict(r.verdict),
-                                        Some(verdict_color(r.verdict, text_color)),
-                                    ),
-                                    (r.reason.as_str(), None),
-                                ]
-                            });
-                        }
-                        if !texts.settle(ui) {
-                            break;
-                        }
+                    for s in &key.rows {
+                        let r = &rows[s.index];
+                        texts.row(ui, s.index, || {
+                            [
+                                (r.date_text.as_str(), None),
+                                (r.claims.as_str(), None),
+                                (r.subject.as_str(), None),
+                                (r.kind, None),
+                                (
+                                    format::verdict(r.verdict),
+                                    Some(verdict_color(r.verdict, text_color)),
+                                ),
+                                (r.reason.as_str(), None),
+                            ]
+                        });
                     }
                     for s in &key.rows {
                         // How the row looks apart from its text, drawn at y = 0 once per state.
-                        looks.prepare(s.look(), |look, shapes| {
+                        let look_shapes = |look: &RowLook, shapes: &mut Vec<Shape>| {
                             // Backgrounds: stripes, selection, hover, without gaps between rows.
                             let background = row_rect(0.0).expand2(0.5 * spacing).round_ui();
                             let fill = if look.selected {
@@ -760,21 +756,31 @@ impl ReviewList {
                                 look.checked,
                                 shapes,
                             );
+                        };
+                        looks.prepare(s.look(), look_shapes, |mesh, bounds| {
+                            texts.mesh_row(mesh, bounds)
                         });
                     }
-                    // Everything goes into one mesh: each row on a whole pixel (as egui's
-                    // tessellator puts text), backgrounds first, then the text, centred.
+                    // One galley of all the rows, each on a whole pixel (as egui's tessellator
+                    // puts text): backgrounds first, then the text, centred.
                     let ppp = ui.ctx().pixels_per_point();
                     let text_offset =
                         (0.5 * (row_height - texts.line_height())).round_to_pixels(ppp);
                     let row_top = |s: &ShownRow| (top + s.pos as f32 * pitch).round_to_pixels(ppp);
-                    let meshes: Vec<(&Mesh, f32)> = (key.rows.iter())
-                        .filter_map(|s| Some((looks.get(&s.look())?, row_top(s))))
+                    let place = |row: &Arc<TextRow>, y: f32| PlacedRow {
+                        pos: pos2(0.0, y),
+                        row: Arc::clone(row),
+                        ends_with_newline: false,
+                    };
+                    let placed: Vec<PlacedRow> = (key.rows.iter())
+                        .filter_map(|s| Some(place(looks.get(&s.look())?, row_top(s))))
                         .chain(key.rows.iter().filter_map(|s| {
-                            Some((texts.cached_row(s.index)?, row_top(s) + text_offset))
+                            Some(place(texts.cached_row(s.index)?, row_top(s) + text_offset))
                         }))
                         .collect();
-                    shapes.push(Shape::mesh(table::join_moved(&meshes)));
+                    if let Some(galley) = texts.galley(placed) {
+                        shapes.push(Shape::galley(Pos2::ZERO, galley, text_color));
+                    }
                 });
             });
         let bottom = ui.min_rect().bottom();

@@ -1,9 +1,9 @@
 //! The pieces of the review table that make it cheap to draw: column widths computed once per
-//! frame, how a row looks apart from its text tessellated once per state, the rows' meshes
-//! joined and moved on whole pixels, the whole body's tessellation kept while it looks the same,
-//! and a checkbox painted without a widget layout. The rows' text is in [`super::cell_text`]; the
+//! frame, how a row looks apart from its text tessellated once per state, the whole body's
+//! tessellation kept while it looks the same, and a checkbox painted without a widget layout. The rows' text is in [`super::cell_text`]; the
 //! table itself (header, rows, scrolling, keyboard) is in [`super::review`].
 
+use egui::epaint::text::Row;
 use egui::epaint::{self, Galley, Mesh, Tessellator};
 use egui::widget_style::WidgetState;
 use egui::{pos2, vec2, Color32, Rect, Response, Shape, Style, Ui};
@@ -52,30 +52,14 @@ pub(super) fn widths<const N: usize>(
     out
 }
 
-/// One mesh made of `meshes`, each moved down by its distance.
-pub(super) fn join_moved(meshes: &[(&Mesh, f32)]) -> Mesh {
-    let mut out = Mesh::default();
-    out.vertices.reserve_exact(meshes.iter().map(|(m, _)| m.vertices.len()).sum());
-    out.indices.reserve_exact(meshes.iter().map(|(m, _)| m.indices.len()).sum());
-    for &(mesh, dy) in meshes {
-        let base = out.vertices.len();
-        out.indices.extend(mesh.indices.iter().map(|i| i + base as u32));
-        // A copy, then one pass that moves it: the cheapest way through thousands of vertices.
-        out.vertices.extend_from_slice(&mesh.vertices);
-        for v in &mut out.vertices[base..] {
-            v.pos.y += dy;
-        }
-    }
-    out
-}
-
 /// What a row looks like apart from its text (background, checkbox), for each state a row can
-/// be in, tessellated once with the row's top at y = 0 and then moved to each row drawn in that
-/// state. Kept while the style, the scale and the row geometry stay the same.
+/// be in, tessellated once with the row's top at y = 0, as a text row (see
+/// [`super::cell_text::TextCache::galley`]) placed at each row drawn in that state. Kept while
+/// the style, the scale and the row geometry stay the same.
 pub(super) struct StateMeshes<K> {
     environment: Option<Environment>,
     geometry: Vec<f32>,
-    meshes: Vec<(K, Mesh)>,
+    meshes: Vec<(K, Arc<Row>)>,
 }
 
 impl<K> Default for StateMeshes<K> {
@@ -102,20 +86,35 @@ impl<K: PartialEq> StateMeshes<K> {
         }
     }
 
-    /// Makes the mesh for `key` from what `shapes` draws, if it was not made yet.
-    pub fn prepare(&mut self, key: K, shapes: impl FnOnce(&K, &mut Vec<Shape>)) {
+    /// Makes the row for `key` from what `shapes` draws, if it was not made yet; `row` makes a
+    /// text row of a mesh (texture coordinates in texels) and its bounds.
+    pub fn prepare(
+        &mut self,
+        key: K,
+        shapes: impl FnOnce(&K, &mut Vec<Shape>),
+        row: impl FnOnce(Mesh, Rect) -> Option<Arc<Row>>,
+    ) {
         if self.get(&key).is_some() {
             return;
         }
         let Some(environment) = &self.environment else { return };
         let mut list = Vec::new();
         shapes(&key, &mut list);
-        let mesh = environment.tessellate(list);
-        self.meshes.push((key, mesh));
+        let mut mesh = environment.tessellate(list);
+        // The tessellator's texture coordinates are normalised; a text row's are in texels.
+        // (Shapes without a texture all use the font texture's white texel at (0, 0).)
+        let [w, h] = environment.font_texture;
+        for v in &mut mesh.vertices {
+            v.uv = pos2(v.uv.x * w as f32, v.uv.y * h as f32);
+        }
+        let bounds = mesh.calc_bounds();
+        if let Some(row) = row(mesh, bounds) {
+            self.meshes.push((key, row));
+        }
     }
 
-    /// The mesh [`Self::prepare`] made for `key`.
-    pub fn get(&self, key: &K) -> Option<&Mesh> {
+    /// The row [`Self::prepare`] made for `key`.
+    pub fn get(&self, key: &K) -> Option<&Arc<Row>> {
         self.meshes.iter().find(|(k, _)| k == key).map(|(_, m)| m)
     }
 }
