@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod dovecot;
+pub mod keyring;
 pub mod proxy;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -1,0 +1,122 @@
+//! A real OS keyring for tests: a D-Bus session bus of its own with gnome-keyring's Secret
+//! Service on it, its keyrings in a temporary directory, unlocked with a known password. Nothing
+//! of the user's own session is touched.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The password the test keyring is locked with (not a mail password).
+pub const KEYRING_PASSWORD: &str = "unlock-the-test-keyring";
+
+pub struct Keyring {
+    pub dir: tempfile::TempDir,
+    /// The bus address, for `DBUS_SESSION_BUS_ADDRESS`.
+    pub bus: String,
+    bus_daemon: Child,
+    keyring_daemon: Child,
+}
+
+impl Keyring {
+    /// Starts the bus and the keyring, and sets this process's environment to use them (call it
+    /// once, first thing, in a test binary of its own: the environment is the process's).
+    /// Panics, saying what to install, when dbus-daemon or gnome-keyring is missing.
+    pub fn start() -> Keyring {
+        for (binary, package) in [
+            ("/usr/bin/dbus-daemon", "dbus-daemon"),
+            ("/usr/bin/gnome-keyring-daemon", "gnome-keyring"),
+        ] {
+            assert!(
+                Path::new(binary).exists(),
+                "{binary} is missing: the keyring tests need a real Secret Service.\n\
+                 Install it with:  sudo apt-get install -y {package}   (or run scripts/test, which does)"
+            );
+        }
+        let dir = tempfile::Builder::new().prefix("neversent-keyring-").tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        let data = home.join(".local/share");
+        let runtime = dir.path().join("run");
+        for d in [&data, &runtime] {
+            std::fs::create_dir_all(d).expect("keyring dirs");
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+
+        let socket = dir.path().join("bus");
+        let mut bus_daemon = Command::new("/usr/bin/dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--address=unix:path={}", socket.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start dbus-daemon");
+        // It prints its address once it listens.
+        let mut bus = String::new();
+        let stdout = bus_daemon.stdout.take().expect("stdout");
+        if BufReader::new(stdout).read_line(&mut bus).unwrap_or(0) == 0 {
+            let mut err = String::new();
+            if let Some(mut e) = bus_daemon.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!("dbus-daemon did not start: {err}");
+        }
+        let bus = bus.trim().to_owned();
+
+        let mut keyring_daemon = Command::new("/usr/bin/gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", &data)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gnome-keyring-daemon");
+        // --unlock reads the login keyring's password from stdin, up to its end.
+        {
+            let mut stdin = keyring_daemon.stdin.take().expect("stdin");
+            stdin.write_all(KEYRING_PASSWORD.as_bytes()).expect("unlock the keyring");
+        }
+
+        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus);
+        let keyring = Keyring { dir, bus, bus_daemon, keyring_daemon };
+        // Ready when the Secret Service answers (a lookup of nothing gives nothing, not an error).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match neversent::config::secrets::get("probe@nowhere.invalid") {
+                Ok(None) => break,
+                Ok(Some(_)) => panic!("a fresh keyring holds a secret"),
+                Err(e) if Instant::now() > deadline => {
+                    panic!("the test keyring did not come up: {e}")
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+        keyring
+    }
+
+    /// Where gnome-keyring keeps its keyrings (encrypted).
+    pub fn keyrings(&self) -> PathBuf {
+        self.dir.path().join("home/.local/share/keyrings")
+    }
+
+    /// Every byte gnome-keyring wrote to disk.
+    pub fn files_on_disk(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir(self.keyrings()).into_iter().flatten().flatten() {
+            all.extend(std::fs::read(entry.path()).unwrap_or_default());
+        }
+        all
+    }
+}
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        for child in [&mut self.keyring_daemon, &mut self.bus_daemon] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
