@@ -8,7 +8,7 @@ use neversent::mailstore::{MailStore, MoveMethod, RoleOverrides, StoreError};
 use std::net::TcpListener;
 use std::ops::ControlFlow;
 use std::time::Duration;
-use support::dovecot::{builder, message, Dovecot, Layout, USER};
+use support::dovecot::{builder, message, Dovecot, Layout, PASSWORD, USER};
 
 fn connect(d: &Dovecot, security: Security) -> ImapStore {
     match ImapStore::connect(&d.config(security)) {
@@ -102,6 +102,16 @@ fn a_server_that_disables_login_is_signed_in_with_authenticate_plain() {
     let d = preload(1).start();
     let store = connect(&d, Security::Implicit);
     assert_eq!(store.journal().first().map(String::as_str), Some("LOGIN"));
+
+    // A server that disables LOGIN and offers no AUTHENTICATE PLAIN either (only AUTH=LOGIN
+    // here): no way to sign in with a password, and the error says why, without the password.
+    let d = preload(1).login_disabled().auth_mechanisms("login").start();
+    let cfg = d.config(Security::Implicit);
+    let err = ImapStore::connect(&cfg).err().expect("must fail");
+    assert!(matches!(err, StoreError::Server { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("LOGINDISABLED") && text.contains("AUTHENTICATE PLAIN"), "{text}");
+    assert!(!format!("{err:?}").contains(PASSWORD), "the secret leaked into the error");
 }
 
 #[test]
@@ -206,7 +216,7 @@ fn xoauth2_with_a_token_command() {
     let mut cfg = d.config(Security::Implicit);
     // In the test server the token is checked like a password.
     cfg.credentials =
-        Credentials::OAuth2Command(format!("printf '%s\\n' '{}'", support::dovecot::PASSWORD));
+        Credentials::OAuth2Command(format!("printf '%s\\n' '{}'", PASSWORD));
     let mut store = ImapStore::connect(&cfg).expect("xoauth2 login");
     assert_eq!(store.examine("INBOX").expect("examine").exists, 2);
     assert!(d.log().contains("method=XOAUTH2"), "{}", d.log());

@@ -97,6 +97,7 @@ pub struct Builder {
     no_move: bool,
     no_uidplus: bool,
     login_disabled: bool,
+    auth_mechanisms: &'static str,
     messages: Vec<(String, Vec<u8>, String)>,
 }
 
@@ -107,6 +108,7 @@ pub fn builder() -> Builder {
         no_move: false,
         no_uidplus: false,
         login_disabled: false,
+        auth_mechanisms: "plain login xoauth2",
         messages: Vec::new(),
     }
 }
@@ -135,6 +137,12 @@ impl Builder {
     /// The server advertises LOGINDISABLED: clients must sign in with AUTHENTICATE.
     pub fn login_disabled(mut self) -> Self {
         self.login_disabled = true;
+        self
+    }
+    /// The SASL mechanisms the server offers (Dovecot's `auth_mechanisms`; by default "plain
+    /// login xoauth2").
+    pub fn auth_mechanisms(mut self, mechanisms: &'static str) -> Self {
+        self.auth_mechanisms = mechanisms;
         self
     }
     /// A message written as a Maildir file before the server starts. `folder` is "INBOX" or a
@@ -277,7 +285,7 @@ ssl = {ssl}
 ssl_cert = <{d}/cert.pem
 ssl_key = <{d}/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login xoauth2
+auth_mechanisms = {mechanisms}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {d}/users
@@ -309,6 +317,7 @@ service imap-login {{
             d = d.display(),
             sep = layout.separator(),
             prefix = layout.prefix(),
+            mechanisms = b.auth_mechanisms,
         );
         fs::write(d.join("dovecot.conf"), conf).map_err(|e| e.to_string())?;
 
