@@ -83,7 +83,7 @@ fn wrong_password_is_named() {
 }
 
 #[test]
-fn a_server_that_disables_login_is_signed_in_with_authenticate_plain() {
+fn a_server_that_disables_login_is_signed_in_with_authenticate_plain_or_login() {
     let d = preload(2).login_disabled().start();
     let mut store = connect(&d, Security::Implicit);
     assert_eq!(store.journal().first().map(String::as_str), Some("AUTHENTICATE PLAIN"));
@@ -103,11 +103,22 @@ fn a_server_that_disables_login_is_signed_in_with_authenticate_plain() {
     let store = connect(&d, Security::Implicit);
     assert_eq!(store.journal().first().map(String::as_str), Some("LOGIN"));
 
-    // A server that disables LOGIN and offers no AUTHENTICATE PLAIN either (only AUTH=LOGIN
-    // here): no way to sign in with a password, and the error says why, without the password.
+    // A server that disables LOGIN and offers only the SASL LOGIN mechanism: signed in with
+    // AUTHENTICATE LOGIN; a wrong password is still named as one.
     let d = preload(1).login_disabled().auth_mechanisms("login").start();
-    let cfg = d.config(Security::Implicit);
+    let mut store = connect(&d, Security::Implicit);
+    assert_eq!(store.journal().first().map(String::as_str), Some("AUTHENTICATE LOGIN"));
+    assert_eq!(store.examine("INBOX").expect("examine").exists, 1);
+    let mut cfg = d.config(Security::Implicit);
+    cfg.credentials = Credentials::Password(Secret::new("not the password"));
     let err = ImapStore::connect(&cfg).err().expect("must fail");
+    assert!(matches!(err, StoreError::WrongPassword { .. }), "{err:?}");
+    assert!(!format!("{err:?}").contains("not the password"), "the secret leaked into the error");
+
+    // One that offers neither (only CRAM-MD5 here): no way to sign in with a password, and the
+    // error says why, without the password.
+    let d = preload(1).login_disabled().auth_mechanisms("cram-md5").start();
+    let err = ImapStore::connect(&d.config(Security::Implicit)).err().expect("must fail");
     assert!(matches!(err, StoreError::Server { .. }), "{err:?}");
     let text = err.to_string();
     assert!(text.contains("LOGINDISABLED") && text.contains("AUTHENTICATE PLAIN"), "{text}");
@@ -215,8 +226,7 @@ fn xoauth2_with_a_token_command() {
     let d = preload(2).start();
     let mut cfg = d.config(Security::Implicit);
     // In the test server the token is checked like a password.
-    cfg.credentials =
-        Credentials::OAuth2Command(format!("printf '%s\\n' '{}'", PASSWORD));
+    cfg.credentials = Credentials::OAuth2Command(format!("printf '%s\\n' '{}'", PASSWORD));
     let mut store = ImapStore::connect(&cfg).expect("xoauth2 login");
     assert_eq!(store.examine("INBOX").expect("examine").exists, 2);
     assert!(d.log().contains("method=XOAUTH2"), "{}", d.log());

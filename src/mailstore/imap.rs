@@ -357,6 +357,33 @@ impl imap::Authenticator for Plain<'_> {
     }
 }
 
+/// SASL LOGIN (draft-murchison-sasl-login), for servers that offer it but not PLAIN: the
+/// server prompts for the user name, then for the password. Prompts are worded differently from
+/// server to server, so a prompt that mentions a password gets the password, one that mentions a
+/// user the user name, and any other the next in that order.
+struct SaslLogin<'a> {
+    user: &'a str,
+    password: &'a str,
+    prompts: std::cell::Cell<usize>,
+}
+
+impl imap::Authenticator for SaslLogin<'_> {
+    type Response = String;
+    fn process(&self, challenge: &[u8]) -> String {
+        let n = self.prompts.get();
+        self.prompts.set(n + 1);
+        let prompt = String::from_utf8_lossy(challenge).to_ascii_lowercase();
+        let password = if prompt.contains("pass") {
+            true
+        } else if prompt.contains("user") || prompt.contains("name") {
+            false
+        } else {
+            n > 0
+        };
+        if password { self.password } else { self.user }.to_owned()
+    }
+}
+
 struct XOAuth2<'a> {
     user: &'a str,
     token: &'a str,
@@ -518,19 +545,31 @@ impl ImapStore {
         let login_result = match &cfg.credentials {
             Credentials::Password(pw) => {
                 // A server that advertises LOGINDISABLED refuses the LOGIN command (RFC 3501
-                // 6.2.3); the same name and password then go through AUTHENTICATE PLAIN (RFC 4616).
+                // 6.2.3); the same name and password then go through AUTHENTICATE PLAIN (RFC 4616)
+                // or, if the server offers only that, AUTHENTICATE LOGIN.
                 let caps = client.capabilities().map_err(|e| map_imap(e, "CAPABILITY"))?;
                 if caps.has_str("LOGINDISABLED") {
-                    if !caps.has_str("AUTH=PLAIN") {
+                    if caps.has_str("AUTH=PLAIN") {
+                        login_command = "AUTHENTICATE PLAIN";
+                        let plain = Plain { user: &cfg.user, password: pw.expose() };
+                        client.authenticate("PLAIN", &plain)
+                    } else if caps.has_str("AUTH=LOGIN") {
+                        login_command = "AUTHENTICATE LOGIN";
+                        let login = SaslLogin {
+                            user: &cfg.user,
+                            password: pw.expose(),
+                            prompts: std::cell::Cell::new(0),
+                        };
+                        client.authenticate("LOGIN", &login)
+                    } else {
                         return Err(StoreError::Server {
                             command: "LOGIN".into(),
-                            server_says: "the server refuses LOGIN (LOGINDISABLED) and offers no \
-                                          AUTHENTICATE PLAIN to sign in with a password"
+                            server_says: "the server refuses LOGIN (LOGINDISABLED) and offers \
+                                          neither AUTHENTICATE PLAIN nor AUTHENTICATE LOGIN to \
+                                          sign in with a password"
                                 .into(),
                         });
                     }
-                    login_command = "AUTHENTICATE PLAIN";
-                    client.authenticate("PLAIN", &Plain { user: &cfg.user, password: pw.expose() })
                 } else {
                     client.login(&cfg.user, pw.expose())
                 }
