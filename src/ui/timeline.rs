@@ -67,9 +67,12 @@ impl Timeline {
             .include_x(first as f64 - 1.0)
             .include_x(last as f64 + 1.0)
             .y_axis_min_width(44.0)
-            .x_axis_formatter(|mark, _| {
+            .x_axis_formatter(move |mark, _| {
                 let v = mark.value;
-                if (v - v.round()).abs() < 1e-6 {
+                // Only days within the chart: a tick in the margin egui_plot adds would have its
+                // label cut in half at the plot's edge.
+                let within = (first - 1) as f64 <= v && v <= (last + 1) as f64;
+                if within && (v - v.round()).abs() < 1e-6 {
                     format::day_label(v.round() as i64)
                 } else {
                     String::new()
