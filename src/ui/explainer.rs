@@ -193,16 +193,22 @@ fn your_numbers(ui: &mut Ui, f: &Facts) {
 }
 
 fn numbered(ui: &mut Ui, n: usize, text: &str) {
-    ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(format!("{n}.")).strong());
-        ui.label(text);
-    });
+    hanging(ui, RichText::new(format!("{n}.")).strong(), text);
 }
 
 fn bullet(ui: &mut Ui, text: &str) {
-    ui.horizontal_wrapped(|ui| {
-        ui.label("•");
-        ui.label(text);
+    hanging(ui, RichText::new("•"), text);
+}
+
+/// `marker`, then `text` wrapped in a column of its own (lines after the first start under the
+/// first, not under the marker).
+fn hanging(ui: &mut Ui, marker: RichText, text: &str) {
+    ui.horizontal_top(|ui| {
+        ui.add_sized(
+            vec2(14.0, ui.text_style_height(&egui::TextStyle::Body)),
+            egui::Label::new(marker),
+        );
+        ui.add(egui::Label::new(text).wrap());
     });
 }
 
