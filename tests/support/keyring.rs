@@ -82,18 +82,31 @@ impl Keyring {
 
         std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus);
         let keyring = Keyring { dir, bus, bus_daemon, keyring_daemon };
-        // Ready when the Secret Service answers (a lookup of nothing gives nothing, not an error).
+        // Ready when a secret can be saved. Not before gnome-keyring has made and unlocked the
+        // login keyring (its file appears): a save before that makes it ask, on a screen there
+        // is not, for a new default keyring, and it stays stuck.
+        let mut keyring = keyring;
         let deadline = Instant::now() + Duration::from_secs(20);
+        while !keyring.keyrings().join("login.keyring").exists() {
+            if let Ok(Some(status)) = keyring.keyring_daemon.try_wait() {
+                panic!("gnome-keyring-daemon exited ({status}) before making its keyring");
+            }
+            assert!(Instant::now() < deadline, "gnome-keyring made no login keyring in 20 s");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        use neversent::config::secrets;
+        let probe = "probe@nowhere.invalid";
         loop {
-            match neversent::config::secrets::get("probe@nowhere.invalid") {
-                Ok(None) => break,
-                Ok(Some(_)) => panic!("a fresh keyring holds a secret"),
+            match secrets::set(probe, &neversent::mailstore::imap::Secret::new("probe")) {
+                Ok(()) => break,
                 Err(e) if Instant::now() > deadline => {
                     panic!("the test keyring did not come up: {e}")
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         }
+        secrets::delete(probe).expect("forget the probe");
+        assert!(secrets::get(probe).expect("lookup").is_none(), "the probe was forgotten");
         keyring
     }
 
