@@ -334,8 +334,7 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
             let mut raw = String::with_capacity(v.len() + 1);
             raw.push_str(v);
             raw.push('\n');
-            let mut st = mail_parser::parsers::MessageStream::new(raw.as_bytes());
-            let hv = st.parse_address();
+            let hv = super::fastfield::parse_address(raw.as_bytes());
             let Some(list) = hv.as_address() else { return };
             if name == "from" {
                 if let Some(addr) = list.first() {

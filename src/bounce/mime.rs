@@ -15,9 +15,9 @@
 
 use std::borrow::Cow;
 
+use super::fastfield as ff;
 use super::text::lossy;
 
-use mail_parser::parsers::MessageStream;
 use mail_parser::{
     Encoding, Header, HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType,
 };
@@ -222,25 +222,31 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
         }
         None => &[][..],
     };
-    let mut st = MessageStream::new(value);
     let (addr, mime) = (want != Want::Part, want != Want::Nested);
     let empty = HeaderValue::Empty;
     match n {
-        b"from" => (HeaderName::From, if addr { st.parse_address() } else { empty }),
+        b"from" => (HeaderName::From, if addr { ff::parse_address(value) } else { empty }),
         // the root's To is parsed on first use (`root_to_addrs`)
-        b"to" => (HeaderName::To, if want == Want::Nested { st.parse_address() } else { empty }),
-        b"cc" => (HeaderName::Cc, if want == Want::Nested { st.parse_address() } else { empty }),
-        b"subject" => (HeaderName::Subject, if addr { st.parse_unstructured() } else { empty }),
-        b"message-id" => (HeaderName::MessageId, if addr { st.parse_id() } else { empty }),
+        b"to" => {
+            (HeaderName::To, if want == Want::Nested { ff::parse_address(value) } else { empty })
+        }
+        b"cc" => {
+            (HeaderName::Cc, if want == Want::Nested { ff::parse_address(value) } else { empty })
+        }
+        b"subject" => {
+            (HeaderName::Subject, if addr { ff::parse_unstructured(value) } else { empty })
+        }
+        b"message-id" => (HeaderName::MessageId, if addr { ff::parse_id(value) } else { empty }),
         b"content-type" => {
-            (HeaderName::ContentType, if mime { st.parse_content_type() } else { empty })
+            (HeaderName::ContentType, if mime { ff::parse_content_type(value) } else { empty })
         }
-        b"content-disposition" => {
-            (HeaderName::ContentDisposition, if mime { st.parse_content_type() } else { empty })
-        }
+        b"content-disposition" => (
+            HeaderName::ContentDisposition,
+            if mime { ff::parse_content_type(value) } else { empty },
+        ),
         b"content-transfer-encoding" => (
             HeaderName::ContentTransferEncoding,
-            if mime { st.parse_unstructured() } else { empty },
+            if mime { ff::parse_unstructured(value) } else { empty },
         ),
         _ => (HeaderName::Other(lossy(name)), HeaderValue::Empty),
     }
@@ -258,7 +264,7 @@ pub(crate) fn root_to_addrs(m: &Message<'_>) -> Vec<String> {
     let parsed;
     let value = if matches!(h.value, HeaderValue::Empty) {
         let raw = m.raw_message.get(h.offset_start as usize..h.offset_end as usize).unwrap_or(&[]);
-        parsed = MessageStream::new(raw).parse_address();
+        parsed = ff::parse_address(raw);
         &parsed
     } else {
         &h.value

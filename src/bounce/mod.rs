@@ -10,6 +10,7 @@
 //! at a few hundred KiB, and every loop is linear in its (capped) input.
 
 pub mod dsn;
+mod fastfield;
 pub mod headers;
 mod mime;
 mod prefilter;
