@@ -15,8 +15,15 @@ pub struct OrigHeaders {
     pub from: Option<String>,
     pub to: Vec<String>,
     pub subject: Option<String>,
+    /// The date as reported (RFC 3339 if parseable, else the raw value).
     pub date: Option<String>,
-    pub received: Vec<String>,
+    /// A Date field's value (white space squashed, never empty) not yet
+    /// converted: most sources are never reported, so their dates are
+    /// converted only when taken ([`OrigHeaders::take_date`]).
+    pub(crate) date_raw: Option<String>,
+    /// The Received values as found, white space not yet squashed (done only
+    /// for the reported source: [`OrigHeaders::take_received`]).
+    pub(crate) received_raw: Vec<String>,
     pub in_reply_to: Option<String>,
 }
 
@@ -27,7 +34,28 @@ impl OrigHeaders {
             && self.to.is_empty()
             && self.subject.is_none()
             && self.date.is_none()
+            && self.date_raw.is_none()
     }
+
+    /// The date (RFC 3339 if parseable, else the raw value), moved out.
+    pub fn take_date(&mut self) -> Option<String> {
+        self.date.take().or_else(|| {
+            self.date_raw.take().map(|raw| match mail_parser::DateTime::parse_rfc822(&raw) {
+                Some(d) if d.is_valid() => rfc3339(&d),
+                _ => raw,
+            })
+        })
+    }
+
+    /// The Received values, white space squashed, top first, moved out.
+    pub fn take_received(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.received_raw).iter().map(|r| squash_ws(r, 2000)).collect()
+    }
+}
+
+/// A Date field's value for `OrigHeaders::date_raw`: squashed, None when blank.
+fn date_raw(value: &str) -> Option<String> {
+    Some(squash_ws(value, 200)).filter(|raw| !raw.is_empty())
 }
 
 const MAX_RECEIVED: usize = 30;
@@ -197,16 +225,11 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     for (name, value) in raw_headers_named(m, |n| kind(n) != 0) {
         let k = kind(name);
         if k == 1 {
-            if o.received.len() < MAX_RECEIVED {
-                o.received.push(squash_ws(value, 2000));
+            if o.received_raw.len() < MAX_RECEIVED {
+                o.received_raw.push(value.to_string());
             }
-        } else if k == 2 && o.date.is_none() {
-            let raw = squash_ws(value, 200);
-            o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
-                Some(d) if d.is_valid() => Some(rfc3339(&d)),
-                _ if raw.is_empty() => None,
-                _ => Some(raw),
-            };
+        } else if k == 2 && o.date_raw.is_none() {
+            o.date_raw = date_raw(value);
         } else if k == 3 && o.message_id.is_none() {
             o.message_id = bare_message_id(value);
         } else if k == 4 && o.in_reply_to.is_none() {
@@ -274,7 +297,7 @@ fn from_header_lines(text: &str) -> OrigHeaders {
         let Some(name) = header_name(line) else { continue };
         let value = line.get(name.len() + 1..).unwrap_or("");
         match wanted_field(name) {
-            Some(usize::MAX) if o.received.len() < MAX_RECEIVED => {
+            Some(usize::MAX) if o.received_raw.len() < MAX_RECEIVED => {
                 cur = Some((usize::MAX, Cow::Borrowed(value)));
             }
             Some(usize::MAX) | None => {}
@@ -294,8 +317,8 @@ fn from_header_lines(text: &str) -> OrigHeaders {
 
 fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
     if f == usize::MAX {
-        if o.received.len() < MAX_RECEIVED {
-            o.received.push(squash_ws(v, 2000));
+        if o.received_raw.len() < MAX_RECEIVED {
+            o.received_raw.push(v.to_string());
         }
         return;
     }
@@ -322,14 +345,7 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
                 }
             }
         }
-        "date" => {
-            let raw = squash_ws(v, 200);
-            o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
-                Some(d) if d.is_valid() => Some(rfc3339(&d)),
-                _ if raw.is_empty() => None,
-                _ => Some(raw),
-            };
-        }
+        "date" => o.date_raw = date_raw(v),
         name @ ("from" | "to" | "cc") => {
             let mut raw = String::with_capacity(v.len() + 1);
             raw.push_str(v);
@@ -602,8 +618,8 @@ mod tests {
         assert_eq!(q.headers.message_id.as_deref(), Some("orig@example.com"));
         assert_eq!(q.headers.subject.as_deref(), Some("héllo"));
         assert_eq!(q.headers.to, vec!["You@example.net".to_string()]);
-        assert_eq!(q.headers.received.len(), 1);
-        assert_eq!(q.headers.date.as_deref(), Some("2015-01-01T00:00:00Z"));
+        assert_eq!(q.headers.clone().take_received().len(), 1);
+        assert_eq!(q.headers.clone().take_date().as_deref(), Some("2015-01-01T00:00:00Z"));
     }
 
     #[test]

@@ -1494,10 +1494,10 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             o.from = h.from.take();
         }
         if o.date.is_none() {
-            o.date = h.date.take();
+            o.date = h.take_date();
         }
         if o.received.is_empty() {
-            o.received = std::mem::take(&mut h.received);
+            o.received = h.take_received();
         }
     }
     let ordered: Vec<&OrigHeaders> =

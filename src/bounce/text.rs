@@ -92,7 +92,16 @@ pub fn squash_ws(s: &str, max: usize) -> String {
                 i += 1;
                 continue;
             }
-            let j = ascii_word_end(b, i + 1);
+            // the run of ASCII words separated by single spaces from i:
+            // copied in one piece
+            let mut j = ascii_word_end(b, i + 1);
+            while b.get(j) == Some(&b' ') {
+                let k = ascii_word_end(b, j + 1);
+                if k == j + 1 {
+                    break;
+                }
+                j = k;
+            }
             if pending_space {
                 out.push(' ');
                 pending_space = false;
@@ -101,6 +110,11 @@ pub fn squash_ws(s: &str, max: usize) -> String {
             let room = max.saturating_sub(out.len());
             if run.len() > room {
                 out.push_str(run.get(..room).unwrap_or(""));
+                // word by word, a space after a word that filled the room
+                // was written before the next word's length check
+                if room > 0 && run.as_bytes().get(room) == Some(&b' ') {
+                    out.push(' ');
+                }
                 break;
             }
             out.push_str(run);
@@ -1402,5 +1416,67 @@ mod tests {
     fn truncation_char_boundary() {
         assert_eq!(truncate_str("héllo", 2), "h");
         assert_eq!(squash_ws("  a \n\t b  ", 10), "a b");
+    }
+
+    /// The plain per-char loop `squash_ws` must equal.
+    fn squash_reference(s: &str, max: usize) -> String {
+        let mut out = String::new();
+        let mut pending_space = false;
+        for ch in s.chars() {
+            if ch.is_whitespace() {
+                pending_space = !out.is_empty();
+                continue;
+            }
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            if out.len() + ch.len_utf8() > max {
+                break;
+            }
+            out.push(ch);
+        }
+        out
+    }
+
+    #[test]
+    fn squash_ws_is_the_per_char_loop() {
+        let pieces = [
+            "a",
+            "bc",
+            "defghijkl",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\r\n\t",
+            "\u{0b}",
+            "\u{0c}",
+            "\u{1}",
+            "é",
+            "\u{a0}",
+            "\u{3000}",
+            "日本",
+            "x y",
+            ";",
+            "0123456789abcdef",
+        ];
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..100_000 {
+            let mut s = String::new();
+            for _ in 0..next() % 16 {
+                s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            let max = (next() % 24) as usize;
+            for m in [max, usize::MAX] {
+                assert_eq!(squash_ws(&s, m), squash_reference(&s, m), "{s:?} {m}");
+            }
+        }
     }
 }
