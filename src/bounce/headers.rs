@@ -152,13 +152,21 @@ pub fn rfc3339(d: &mail_parser::DateTime) -> String {
     s
 }
 
+/// `format!("{} <{}>", name, addr)`.
+fn name_addr(name: &str, addr: &str) -> String {
+    let mut s = String::with_capacity(name.len() + addr.len() + 3);
+    s.push_str(name);
+    s.push_str(" <");
+    s.push_str(addr);
+    s.push('>');
+    s
+}
+
 /// Format an address list of mail-parser as "Name <addr>" strings / bare addrs.
 fn first_address_display(m: &Message<'_>) -> Option<String> {
     let addr = m.from()?.first()?;
     match (addr.name(), addr.address()) {
-        (Some(n), Some(a)) if !n.trim().is_empty() => {
-            Some(format!("{} <{}>", squash_ws(n, 200), a.trim()))
-        }
+        (Some(n), Some(a)) if !n.trim().is_empty() => Some(name_addr(&squash_ws(n, 200), a.trim())),
         (_, Some(a)) => Some(a.trim().to_string()),
         (Some(n), None) => Some(squash_ws(n, 200)),
         _ => None,
@@ -356,7 +364,7 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
                 if let Some(addr) = list.first() {
                     o.from = match (addr.name(), addr.address()) {
                         (Some(n), Some(a)) if !n.trim().is_empty() => {
-                            Some(format!("{} <{}>", squash_ws(n, 200), a.trim()))
+                            Some(name_addr(&squash_ws(n, 200), a.trim()))
                         }
                         (_, Some(a)) => Some(a.trim().to_string()),
                         (Some(n), None) => Some(squash_ws(n, 200)),

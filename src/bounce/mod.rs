@@ -1298,16 +1298,17 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     let mut ev: Vec<String> = Vec::new();
     let describe_sender = |ev: &mut Vec<String>| {
         if sig.daemon {
-            ev.push(format!(
-                "sent by a mail system account ({})",
-                top.from_addr.as_deref().unwrap_or("?")
-            ));
+            ev.push(cat(&[
+                "sent by a mail system account (",
+                top.from_addr.as_deref().unwrap_or("?"),
+                ")",
+            ]));
         }
         if sig.null_rp {
             ev.push("empty return path (<>), as used by bounces".into());
         }
         if sig.auto_generated {
-            ev.push(format!("Auto-Submitted: {}", top.auto_submitted.as_deref().unwrap_or("")));
+            ev.push(cat(&["Auto-Submitted: ", top.auto_submitted.as_deref().unwrap_or("")]));
         }
     };
 
@@ -1348,10 +1349,10 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         ev.push("a reply in a conversation (\"Re:\" subject with In-Reply-To/References) without any delivery-report structure: written by a person".into());
         kind = Kind::NotBounce;
     } else if let Some((k, act)) = dk {
-        ev.push(format!("standard delivery status report (RFC 3464): recipient action {}", act));
+        ev.push(cat(&["standard delivery status report (RFC 3464): recipient action ", act]));
         kind = k;
     } else if let Some(s) = &ses {
-        ev.push(format!("Amazon SES JSON notification of type {}", s.notification_type));
+        ev.push(cat(&["Amazon SES JSON notification of type ", &s.notification_type]));
         kind = s.kind;
     } else if feedback_like {
         ev.push("spam complaint report with the reported message attached".into());
@@ -1366,9 +1367,10 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         && !top.challenge_header
         && !challenge_subj
     {
-        ev.push(format!(
-            "subject looks like an automatic reply ({:?})",
-            subj_hits.phrase(Cat::AutoReply).unwrap_or("")
+        ev.push(cat_debug(
+            "subject looks like an automatic reply (",
+            subj_hits.phrase(Cat::AutoReply).unwrap_or(""),
+            ")",
         ));
         if ar_header {
             ev.push("automatic-reply header present".into());
@@ -1384,9 +1386,10 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         ev.push(if top.challenge_header {
             "challenge-response system header present".to_string()
         } else {
-            format!(
-                "asks the sender to verify themselves ({:?})",
-                body_hits.phrase(Cat::Challenge).or(subj_hits.phrase(Cat::Challenge)).unwrap_or("")
+            cat_debug(
+                "asks the sender to verify themselves (",
+                body_hits.phrase(Cat::Challenge).or(subj_hits.phrase(Cat::Challenge)).unwrap_or(""),
+                ")",
             )
         });
         kind = Kind::ChallengeResponse;
@@ -1395,9 +1398,10 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         && !reply_subject
         && (virus_subj || !body_fail || sig.gateway)
     {
-        ev.push(format!(
-            "virus/content-filter notice ({:?})",
-            subj_hits.phrase(Cat::Virus).or(body_hits.phrase(Cat::Virus)).unwrap_or("")
+        ev.push(cat_debug(
+            "virus/content-filter notice (",
+            subj_hits.phrase(Cat::Virus).or(body_hits.phrase(Cat::Virus)).unwrap_or(""),
+            ")",
         ));
         describe_sender(&mut ev);
         kind = Kind::VirusNotice;
@@ -1430,13 +1434,14 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     {
         describe_sender(&mut ev);
         if subj_bounce {
-            ev.push(format!(
-                "subject says delivery problem ({:?})",
-                subj_hits.phrase(Cat::Failure).or(subj_hits.phrase(Cat::Delay)).unwrap_or("")
+            ev.push(cat_debug(
+                "subject says delivery problem (",
+                subj_hits.phrase(Cat::Failure).or(subj_hits.phrase(Cat::Delay)).unwrap_or(""),
+                ")",
             ));
         }
         if let Some(p) = body_hits.phrase(Cat::Failure) {
-            ev.push(format!("text says {:?}", p));
+            ev.push(cat_debug("text says ", p, ""));
         }
         kind = fail_or_delay(&prose_status);
     } else if ar_header || (ar_subj && !top.list && !reply_subject) {
@@ -1474,7 +1479,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
                 // bounce (some MTAs reuse it); its other headers differ from the
                 // bounce's own, so this is not the bounce's own header.
                 o.message_id = Some(id.clone());
-                id_source = Some(format!("{} (the bounce reuses the same Message-ID)", src));
+                id_source = Some(cat(&[src, " (the bounce reuses the same Message-ID)"]));
             }
         }
     }
@@ -1522,7 +1527,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         }
     }
     match &id_source {
-        Some(s) => ev.push(format!("original Message-ID taken from {}", s)),
+        Some(s) => ev.push(cat(&["original Message-ID taken from ", s])),
         None => ev.push("no Message-ID of the original message found".into()),
     }
 
@@ -1645,6 +1650,25 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     a.original = o;
     a.evidence = ev;
     a
+}
+
+/// The concatenation of `parts` (`format!` with `{}` arguments, without its machinery).
+fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
+/// `format!("{before}{s:?}{after}")`: printable ASCII without quotes or
+/// backslashes is its own Debug form between double quotes.
+fn cat_debug(before: &str, s: &str, after: &str) -> String {
+    if s.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\') {
+        cat(&[before, "\"", s, "\"", after])
+    } else {
+        format!("{before}{s:?}{after}")
+    }
 }
 
 const WEAK_CHALLENGE: &[&str] = &[
@@ -1897,7 +1921,7 @@ fn prose_subject(prose: &str) -> Option<String> {
                 if v.is_empty() {
                     continue;
                 }
-                let block = format!("Subject: {}\n\n", v);
+                let block = cat(&["Subject: ", v, "\n\n"]);
                 let h = headers::from_header_str(&block);
                 return h.subject.or_else(|| Some(text::squash_ws(v, 1000)));
             }
