@@ -1095,6 +1095,65 @@ pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
 /// Clean an address candidate: strip brackets/quotes/trailing dots, require
 /// local@domain.tld, lowercase the domain.
 pub fn normalize_address(raw: &str) -> Option<String> {
+    if raw.is_ascii() {
+        normalize_ascii_address(raw)
+    } else {
+        normalize_address_chars(raw)
+    }
+}
+
+/// [`normalize_address`] of ASCII text, byte by byte: the same steps as
+/// [`normalize_address_chars`] (for ASCII, `char::is_whitespace` is these six
+/// bytes and `char::is_alphanumeric` is `u8::is_ascii_alphanumeric`).
+fn normalize_ascii_address(raw: &str) -> Option<String> {
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+    let b = raw.as_bytes();
+    let mut s = b.iter().position(|c| !ws(c)).unwrap_or(b.len());
+    let mut e = b.iter().rposition(|c| !ws(c)).map_or(s, |p| p + 1);
+    while s < e
+        && matches!(b[s], b'<' | b'"' | b'\'' | b'(' | b'[' | b':' | b';' | b',' | b'#' | b'*')
+    {
+        s += 1;
+    }
+    while e > s && matches!(b[e - 1], b'>' | b'"' | b'\'' | b')' | b']' | b'.' | b',' | b';' | b':')
+    {
+        e -= 1;
+    }
+    let t = raw.get(s..e)?;
+    let t = t.strip_prefix("mailto:").unwrap_or(t);
+    let at = t.bytes().rposition(|c| c == b'@')?;
+    let local = t.get(..at)?;
+    let domain = t.get(at + 1..)?;
+    if local.is_empty() || domain.len() < 3 || !domain.contains('.') || local.len() > 128 {
+        return None;
+    }
+    if domain.starts_with('.') || domain.starts_with('-') || domain.contains("..") {
+        return None;
+    }
+    if local.bytes().any(|c| ws(&c))
+        || domain
+            .bytes()
+            .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'[' | b']' | b':')))
+    {
+        return None;
+    }
+    let local = local.trim_start_matches('.');
+    if local.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(local.len() + 1 + domain.len());
+    out.push_str(local);
+    out.push('@');
+    let start = out.len();
+    out.push_str(domain);
+    if let Some(d) = out.get_mut(start..) {
+        d.make_ascii_lowercase();
+    }
+    Some(out)
+}
+
+/// [`normalize_address`] char by char (any text).
+fn normalize_address_chars(raw: &str) -> Option<String> {
     let t = raw
         .trim()
         .trim_start_matches(['<', '"', '\'', '(', '[', ':', ';', ',', '#', '*'])
@@ -1416,6 +1475,67 @@ mod tests {
     fn truncation_char_boundary() {
         assert_eq!(truncate_str("héllo", 2), "h");
         assert_eq!(squash_ws("  a \n\t b  ", 10), "a b");
+    }
+
+    #[test]
+    fn ascii_address_normalisation_is_the_char_one() {
+        let pieces = [
+            "a",
+            "B.c",
+            "@",
+            "@@",
+            ".",
+            "..",
+            "-",
+            " ",
+            "\t",
+            "\u{b}",
+            "\u{c}",
+            "\r\n",
+            "<",
+            ">",
+            "\"",
+            "'",
+            "(",
+            ")",
+            "[",
+            "]",
+            ":",
+            ";",
+            ",",
+            "#",
+            "*",
+            "mailto:",
+            "x_y",
+            "1.2.3.4",
+            "Example.COM",
+            "%",
+            "+",
+            "!",
+            "a@b.cd",
+            "Q@X.ORG",
+        ];
+        let mut x: u64 = 0x6A09_E667_F3BC_C908;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut some = 0;
+        for _ in 0..200_000 {
+            let mut s = String::new();
+            for _ in 0..next() % 10 {
+                s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            let n = normalize_ascii_address(&s);
+            some += usize::from(n.is_some());
+            assert_eq!(n, normalize_address_chars(&s), "{s:?}");
+        }
+        assert!(some > 2_000, "{some}");
+        for s in ["<Foo.Bar@Example.COM>", "a@b.c.", " mailto:x@Y.Z ", "..a@b.cd", "a b@c.d"] {
+            assert_eq!(normalize_ascii_address(s), normalize_address_chars(s), "{s:?}");
+        }
     }
 
     /// The plain per-char loop `squash_ws` must equal.
