@@ -392,7 +392,7 @@ fn split_multipart(body: &[u8], boundary: &[u8]) -> Option<Vec<(usize, usize)>> 
     delim.extend_from_slice(b"\n--");
     delim.extend_from_slice(boundary);
     // One searcher for "--boundary"; a delimiter after the first must follow a line break.
-    let first = memchr::memmem::Finder::new(&delim[1..]);
+    let first = DelimFinder::new(&delim[1..]);
     let after_lf = |from: usize| -> Option<usize> {
         // the first "\n--boundary" at or after `from` (its '\n' position)
         let mut p = from + 1;
@@ -455,6 +455,56 @@ fn split_multipart(body: &[u8], boundary: &[u8]) -> Option<Vec<(usize, usize)>> 
         }
     }
     Some(out)
+}
+
+/// A substring searcher for a multipart delimiter.  memchr's searcher for a
+/// needle longer than 32 bytes (most boundaries) costs thousands of
+/// instructions to build; this one searches for the first 32 bytes and
+/// checks the rest at each match.  After a few failed checks (a body built
+/// to repeat the prefix) it builds the full searcher, so the work stays
+/// linear.  Same results as `memmem::find` of the whole needle.
+struct DelimFinder<'n> {
+    needle: &'n [u8],
+    prefix: memchr::memmem::Finder<'n>,
+    full: std::cell::OnceCell<memchr::memmem::Finder<'n>>,
+    misses: std::cell::Cell<u32>,
+}
+
+impl<'n> DelimFinder<'n> {
+    const PREFIX: usize = 32;
+    const MAX_MISSES: u32 = 16;
+
+    fn new(needle: &'n [u8]) -> DelimFinder<'n> {
+        DelimFinder {
+            needle,
+            prefix: memchr::memmem::Finder::new(&needle[..needle.len().min(Self::PREFIX)]),
+            full: std::cell::OnceCell::new(),
+            misses: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The first occurrence of the needle in `hay`.
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        if self.needle.len() <= Self::PREFIX {
+            return self.prefix.find(hay);
+        }
+        if let Some(full) = self.full.get() {
+            return full.find(hay);
+        }
+        let mut from = 0;
+        loop {
+            let at = from + self.prefix.find(hay.get(from..)?)?;
+            if hay.get(at..).is_some_and(|h| h.starts_with(self.needle)) {
+                return Some(at);
+            }
+            self.misses.set(self.misses.get() + 1);
+            if self.misses.get() > Self::MAX_MISSES {
+                let full = self.full.get_or_init(|| memchr::memmem::Finder::new(self.needle));
+                return full.find(hay.get(at + 1..)?).map(|p| at + 1 + p);
+            }
+            from = at + 1;
+        }
+    }
 }
 
 pub(crate) fn decode_cte(b: &[u8], cte: Cte) -> Cow<'_, [u8]> {
@@ -733,6 +783,42 @@ mod tests {
                 input.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
             }
             assert_eq!(decode_iso2022jp(&input, whole), whole(&input), "{:?}", input);
+        }
+    }
+
+    #[test]
+    fn delimiter_search_is_memmem() {
+        let long = b"--=_Part_0123456789abcdefghijklmnopqrstuvwxyz_X";
+        let pieces: &[&[u8]] = &[
+            b"--",
+            b"=_Part_0123456789abcdefghijklmnopqr",
+            b"stuvwxyz_X",
+            b"stuvwxyz_Y",
+            b"\n",
+            b"x",
+            &long[..],
+            b"--ab",
+        ];
+        let mut x: u64 = 0xA076_1D64_78BD_642F;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for needle in [&long[..], &b"--ab"[..], &long[..33]] {
+            for _ in 0..20_000 {
+                let mut hay = Vec::new();
+                for _ in 0..next() % 60 {
+                    hay.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+                }
+                // one finder over several searches, as split_multipart uses it
+                let f = DelimFinder::new(needle);
+                for from in [0, hay.len() / 3, hay.len() / 2] {
+                    let h = &hay[from..];
+                    assert_eq!(f.find(h), memchr::memmem::find(h, needle));
+                }
+            }
         }
     }
 
