@@ -159,6 +159,8 @@ fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
     // entries one doubling at a time costs more than the parse of most fields
     let mut headers = Vec::with_capacity(if want == Want::Part { 6 } else { 48 });
     let mut pos = 0;
+    // fields seen (at most 10 000 are kept, as in mail-parser)
+    let mut fields = 0;
     while pos < data.len() {
         // white space before a field name; a line break there ends the header
         let mut i = pos;
@@ -183,16 +185,20 @@ fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
         }
         let field_end = (end + 1).min(data.len());
         let name_bytes = data[i..colon].trim_ascii_end();
-        if !name_bytes.is_empty() && headers.len() < 10_000 {
+        if !name_bytes.is_empty() && fields < 10_000 {
+            fields += 1;
             let value = &data[colon + 1..field_end];
             let (name, v) = field(name_bytes, value, want);
-            headers.push(Header {
-                name,
-                value: v,
-                offset_field: i as u32,
-                offset_start: (colon + 1) as u32,
-                offset_end: field_end as u32,
-            });
+            // a MIME part's other fields are never looked at: not kept
+            if want != Want::Part || !matches!(name, HeaderName::Other(_)) {
+                headers.push(Header {
+                    name,
+                    value: v,
+                    offset_field: i as u32,
+                    offset_start: (colon + 1) as u32,
+                    offset_end: field_end as u32,
+                });
+            }
         }
         pos = field_end;
     }
@@ -213,6 +219,10 @@ enum Want {
 
 /// A field's name and, for the fields read through mail-parser, its parsed value.
 fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, HeaderValue<'a>) {
+    // the lengths of the names matched below: other names need no lower-casing
+    if !matches!(name.len(), 2 | 4 | 7 | 10 | 12 | 19 | 25) {
+        return (other_name(name, want), HeaderValue::Empty);
+    }
     let mut lower = [0u8; 32];
     let n = match lower.get_mut(..name.len()) {
         Some(l) => {
@@ -248,8 +258,14 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
             HeaderName::ContentTransferEncoding,
             if mime { ff::parse_unstructured(value) } else { empty },
         ),
-        _ => (HeaderName::Other(lossy(name)), HeaderValue::Empty),
+        _ => (other_name(name, want), HeaderValue::Empty),
     }
+}
+
+/// The name of a field not read through mail-parser (empty in a MIME part's
+/// header: such fields are not kept there, see `parse_head`).
+fn other_name(name: &[u8], want: Want) -> HeaderName<'_> {
+    HeaderName::Other(if want == Want::Part { Cow::Borrowed("") } else { lossy(name) })
 }
 
 /// The bounce's own To addresses (trimmed, lowercased) from the last To
