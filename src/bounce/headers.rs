@@ -116,40 +116,50 @@ pub fn decode_raw_jis(s: &str) -> std::borrow::Cow<'_, str> {
 /// `DateTime::to_rfc3339` without `format!`: the same digits, zero-padded to
 /// the same widths (at least four for the year, two for the rest).
 pub fn rfc3339(d: &mail_parser::DateTime) -> String {
-    fn num(out: &mut String, v: u16, width: usize) {
-        let mut digits = [0u8; 5];
-        let (mut n, mut x) = (0, v);
+    /// `v` in decimal, zero-padded to `width` digits, into `out` at `n`.
+    fn num(out: &mut [u8; 40], n: &mut usize, v: u16, width: usize) {
+        let mut digits = [b'0'; 5];
+        let (mut len, mut x) = (0, v);
         loop {
-            digits[n] = b'0' + (x % 10) as u8;
-            n += 1;
+            digits[4 - len] = b'0' + (x % 10) as u8;
+            len += 1;
             x /= 10;
-            if x == 0 {
+            if x == 0 || len == 5 {
                 break;
             }
         }
-        for _ in n..width {
-            out.push('0');
-        }
-        for &c in digits[..n].iter().rev() {
-            out.push(char::from(c));
+        let len = len.max(width.min(5));
+        for &c in &digits[5 - len..] {
+            if let Some(slot) = out.get_mut(*n) {
+                *slot = c;
+            }
+            *n += 1;
         }
     }
-    let mut s = String::with_capacity(25);
-    num(&mut s, d.year, 4);
-    for (sep, v) in [('-', d.month), ('-', d.day), ('T', d.hour), (':', d.minute), (':', d.second)]
+    // at most 5 + 5 * 3 + 1 + 2 * 3 = 27 bytes
+    let mut buf = [0u8; 40];
+    let mut n = 0;
+    num(&mut buf, &mut n, d.year, 4);
+    for (sep, v) in
+        [(b'-', d.month), (b'-', d.day), (b'T', d.hour), (b':', d.minute), (b':', d.second)]
     {
-        s.push(sep);
-        num(&mut s, v.into(), 2);
+        buf[n] = sep;
+        n += 1;
+        num(&mut buf, &mut n, v.into(), 2);
     }
     if d.tz_hour != 0 || d.tz_minute != 0 {
-        s.push(if d.tz_before_gmt && (d.tz_hour > 0 || d.tz_minute > 0) { '-' } else { '+' });
-        num(&mut s, d.tz_hour.into(), 2);
-        s.push(':');
-        num(&mut s, d.tz_minute.into(), 2);
+        buf[n] = if d.tz_before_gmt && (d.tz_hour > 0 || d.tz_minute > 0) { b'-' } else { b'+' };
+        n += 1;
+        num(&mut buf, &mut n, d.tz_hour.into(), 2);
+        buf[n] = b':';
+        n += 1;
+        num(&mut buf, &mut n, d.tz_minute.into(), 2);
     } else {
-        s.push('Z');
+        buf[n] = b'Z';
+        n += 1;
     }
-    s
+    // ASCII digits and separators only
+    String::from_utf8_lossy(buf.get(..n).unwrap_or(&[])).into_owned()
 }
 
 /// `format!("{} <{}>", name, addr)`.
@@ -292,6 +302,13 @@ fn from_header_lines(text: &str) -> OrigHeaders {
         if line.starts_with([' ', '\t']) {
             if let Some((_, v)) = cur.as_mut() {
                 if v.len() < 16 * 1024 {
+                    if let Cow::Borrowed(b) = v {
+                        // room for more continuation lines (most fields that
+                        // have one have several)
+                        let mut owned = String::with_capacity(2 * (b.len() + line.len()) + 16);
+                        owned.push_str(b);
+                        *v = Cow::Owned(owned);
+                    }
                     let v = v.to_mut();
                     v.push('\n');
                     v.push_str(line);
@@ -635,6 +652,40 @@ mod tests {
         let t = "Message-ID: <own@x>\n\nMessage-Id: <b@c>\n";
         let q = find_quoted(t, Some("own@x"), 1000).expect("quoted headers");
         assert_eq!(q.headers.message_id.as_deref(), Some("b@c"));
+    }
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    #[test]
+    fn rfc3339_is_mail_parsers() {
+        let mut x: u64 = 0x243F_6A88_85A3_08D3;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for k in 0..100_000u32 {
+            let year = match k % 4 {
+                0 => (next() % 10_000) as u16,
+                1 => u16::MAX - (next() % 3) as u16,
+                _ => 1970 + (next() % 100) as u16,
+            };
+            let byte = |r: u64| if k % 3 == 0 { (r % 256) as u8 } else { (r % 60) as u8 };
+            let d = mail_parser::DateTime {
+                year,
+                month: byte(next()),
+                day: byte(next()),
+                hour: byte(next()),
+                minute: byte(next()),
+                second: byte(next()),
+                tz_before_gmt: next() % 2 == 0,
+                tz_hour: if k % 5 == 0 { 0 } else { byte(next()) },
+                tz_minute: if k % 7 == 0 { 0 } else { byte(next()) },
+            };
+            assert_eq!(super::rfc3339(&d), d.to_rfc3339(), "{d:?}");
+        }
     }
 }
 

@@ -292,10 +292,40 @@ const fn top_key(name: &[u8]) -> usize {
     (name.len() % 32) << 5 | first as usize
 }
 
+const _: () = assert!(TOP_FIELDS.len() + CHALLENGE_HEADERS.len() <= 32);
+
+/// Per `top_key`: the bit set of the indices (in `TOP_FIELDS` then
+/// `CHALLENGE_HEADERS`) of the names with that key.
+static TOP_CANDIDATES: [u32; 1024] = {
+    let mut t = [0u32; 1024];
+    let mut i = 0;
+    while i < TOP_FIELDS.len() + CHALLENGE_HEADERS.len() {
+        let w = if i < TOP_FIELDS.len() {
+            TOP_FIELDS[i]
+        } else {
+            CHALLENGE_HEADERS[i - TOP_FIELDS.len()]
+        };
+        t[top_key(w.as_bytes())] |= 1 << i;
+        i += 1;
+    }
+    t
+};
+
 fn top_wants(name: &str) -> bool {
     let k = top_key(name.as_bytes());
-    TOP_KEYS[k / 64] & (1 << (k % 64)) != 0
-        && TOP_FIELDS.iter().chain(CHALLENGE_HEADERS).any(|w| name.eq_ignore_ascii_case(w))
+    if TOP_KEYS[k / 64] & (1 << (k % 64)) == 0 {
+        return false;
+    }
+    let mut cands = TOP_CANDIDATES.get(k).copied().unwrap_or(0);
+    while cands != 0 {
+        let i = cands.trailing_zeros() as usize;
+        cands &= cands - 1;
+        let w = TOP_FIELDS.get(i).or_else(|| CHALLENGE_HEADERS.get(i - TOP_FIELDS.len()));
+        if w.is_some_and(|w| name.eq_ignore_ascii_case(w)) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The header-only gate shared by `analyze` and `headers_suggest_bounce`.
