@@ -319,8 +319,11 @@ fn from_header_lines(text: &str) -> OrigHeaders {
         if let Some((f, v)) = cur.take() {
             take_field(&mut o, f, &v);
         }
-        let Some(name) = header_name(line) else { continue };
-        let value = line.get(name.len() + 1..).unwrap_or("");
+        // (`header_name` accepts every wanted name: no need to check the
+        // bytes of the others, which are skipped either way)
+        let Some(colon) = memchr::memchr(b':', line.as_bytes()) else { continue };
+        let Some(name) = line.get(..colon) else { continue };
+        let value = line.get(colon + 1..).unwrap_or("");
         match wanted_field(name) {
             Some(usize::MAX) if o.received_raw.len() < MAX_RECEIVED => {
                 cur = Some((usize::MAX, Cow::Borrowed(value)));
@@ -496,9 +499,13 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
     // main loop anyway (no fallback can exist before an anchor).
     let is_anchor = |line: &str| {
         let (s, _) = unquote(line);
-        starts_with_ci(s, "message-id:")
-            || starts_with_ci(s, "message-id :")
-            || starts_with_ci(s, "subject:")
+        match s.as_bytes().first() {
+            Some(b'm' | b'M') => {
+                starts_with_ci(s, "message-id:") || starts_with_ci(s, "message-id :")
+            }
+            Some(b's' | b'S') => starts_with_ci(s, "subject:"),
+            _ => false,
+        }
     };
     // one pass over the lines: kept (the block may start above its anchor)
     // until the first anchor shows whether there is anything to look at
@@ -645,6 +652,14 @@ mod tests {
         assert_eq!(q.headers.to, vec!["You@example.net".to_string()]);
         assert_eq!(q.headers.clone().take_received().len(), 1);
         assert_eq!(q.headers.clone().take_date().as_deref(), Some("2015-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn wanted_names_are_header_names() {
+        for n in ["to", "Cc", "FROM", "date", "Subject", "received", "Message-ID", "in-reply-to"] {
+            assert!(wanted_field(n).is_some());
+            assert_eq!(header_name(&format!("{n}: x")), Some(n));
+        }
     }
 
     #[test]
