@@ -865,20 +865,49 @@ pub const GENERIC_FAIL: &[&str] = &[
 struct PhraseTable {
     /// Per byte: bit 0 a word byte ([`is_word_byte`]), bit 1 some phrase starts with it.
     class: [u8; 256],
-    /// Per first byte: (second byte, the phrases starting with the pair, in
-    /// `PHRASES` order).  One-byte phrases are in every group of their byte.
-    by_pair: Vec<Vec<(u8, Vec<u16>)>>,
-    /// Per first byte: its one-byte phrases (for the last byte of the text
-    /// and second bytes no longer phrase starts with).
-    single: Vec<Vec<u16>>,
-    /// Bit set of the (first byte, second byte) pairs some phrase starts with
-    /// (a one-byte phrase sets every pair of its byte).
+    /// Open-addressing table over the phrases' first four bytes (every
+    /// phrase has at least four): (key, start and length in `quad_ids`;
+    /// length 0 for an empty slot).
+    quad: Vec<(u32, u16, u16)>,
+    /// The phrases of each key, in `PHRASES` order.
+    quad_ids: Vec<u16>,
+    /// Bit set of the (first byte, second byte) pairs some phrase starts with.
     pairs: Vec<u64>,
     /// Per phrase: counts as MTA-typical failure wording.
     mta: Vec<bool>,
     /// Per phrase: its first (up to) eight bytes as a little-endian word and
     /// the mask of those bytes, to reject candidates with one comparison.
     head: Vec<(u64, u64)>,
+}
+
+/// Slots of `PhraseTable::quad` (a power of two, well above the number of keys).
+const QUAD_SLOTS: usize = 2048;
+
+#[inline]
+fn quad_slot(key: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> 21) as usize & (QUAD_SLOTS - 1)
+}
+
+impl PhraseTable {
+    /// The phrases whose first four bytes are `key` (in `PHRASES` order).
+    #[inline]
+    fn phrases_with(&self, key: u32) -> &[u16] {
+        let mut slot = quad_slot(key);
+        for _ in 0..QUAD_SLOTS {
+            let Some(&(k, start, len)) = self.quad.get(slot) else { return &[] };
+            if len == 0 {
+                return &[];
+            }
+            if k == key {
+                return self
+                    .quad_ids
+                    .get(usize::from(start)..usize::from(start) + usize::from(len))
+                    .unwrap_or(&[]);
+            }
+            slot = (slot + 1) & (QUAD_SLOTS - 1);
+        }
+        &[]
+    }
 }
 
 /// The first (up to) eight bytes of `b` as a little-endian word, zero-padded.
@@ -897,29 +926,28 @@ fn table() -> &'static PhraseTable {
         for (c, k) in class.iter_mut().enumerate() {
             *k = u8::from(is_word_byte(c as u8));
         }
-        let mut by_pair: Vec<Vec<(u8, Vec<u16>)>> = vec![Vec::new(); 256];
-        let mut single: Vec<Vec<u16>> = vec![Vec::new(); 256];
+        // the phrases grouped by their first four bytes, in PHRASES order
+        let mut groups: Vec<(u32, Vec<u16>)> = Vec::new();
         for (i, (_, p)) in PHRASES.iter().enumerate() {
             let pb = p.as_bytes();
             let Some(&b0) = pb.first() else { continue };
             class[b0 as usize] |= 2;
-            match pb.get(1) {
-                Some(&b1) => {
-                    let groups = &mut by_pair[b0 as usize];
-                    match groups.iter_mut().find(|(s, _)| *s == b1) {
-                        Some((_, v)) => v.push(i as u16),
-                        None => groups.push((b1, vec![i as u16])),
-                    }
-                }
-                None => single[b0 as usize].push(i as u16),
+            let Some(q) = pb.first_chunk::<4>() else { continue };
+            let key = u32::from_le_bytes(*q);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.push(i as u16),
+                None => groups.push((key, vec![i as u16])),
             }
         }
-        // one-byte phrases belong to every pair of their byte (kept in PHRASES order)
-        for (groups, one) in by_pair.iter_mut().zip(&single) {
-            for (_, v) in groups.iter_mut() {
-                v.extend_from_slice(one);
-                v.sort_unstable();
+        let mut quad = vec![(0u32, 0u16, 0u16); QUAD_SLOTS];
+        let mut quad_ids: Vec<u16> = Vec::new();
+        for (key, ids) in &groups {
+            let mut slot = quad_slot(*key);
+            while quad[slot].2 != 0 {
+                slot = (slot + 1) & (QUAD_SLOTS - 1);
             }
+            quad[slot] = (*key, quad_ids.len() as u16, ids.len() as u16);
+            quad_ids.extend_from_slice(ids);
         }
         let mut pairs = vec![0u64; 65536 / 64];
         for (_, p) in PHRASES.iter() {
@@ -947,7 +975,7 @@ fn table() -> &'static PhraseTable {
                 (head8(p.as_bytes()), if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 })
             })
             .collect();
-        PhraseTable { class, by_pair, single, pairs, mta, head }
+        PhraseTable { class, quad, quad_ids, pairs, mta, head }
     })
 }
 
@@ -1015,19 +1043,16 @@ fn try_phrases_at(t: &PhraseTable, b: &[u8], i: usize, hits: &mut Hits) {
     if t.class[c as usize] & 2 == 0 {
         return;
     }
-    let cands: &[u16] = match rest.get(1) {
-        Some(&b1) => {
-            let k = (c as usize) << 8 | b1 as usize;
-            if t.pairs.get(k / 64).is_none_or(|w| w & (1 << (k % 64)) == 0) {
-                return;
-            }
-            match t.by_pair[c as usize].iter().find(|(s, _)| *s == b1) {
-                Some((_, v)) => v,
-                None => &t.single[c as usize],
-            }
-        }
-        None => &t.single[c as usize],
-    };
+    // every phrase has at least four bytes
+    let Some(q) = rest.first_chunk::<4>() else { return };
+    let k = (c as usize) << 8 | q[1] as usize;
+    if t.pairs.get(k / 64).is_none_or(|w| w & (1 << (k % 64)) == 0) {
+        return;
+    }
+    let cands = t.phrases_with(u32::from_le_bytes(*q));
+    if cands.is_empty() {
+        return;
+    }
     // phrase bytes are never zero, so the zero padding past the end never matches
     let w = head8(rest);
     for &pi in cands {
@@ -1536,6 +1561,85 @@ mod tests {
         for s in ["<Foo.Bar@Example.COM>", "a@b.c.", " mailto:x@Y.Z ", "..a@b.cd", "a b@c.d"] {
             assert_eq!(normalize_ascii_address(s), normalize_address_chars(s), "{s:?}");
         }
+    }
+
+    /// `scan_phrases` by its definition: every phrase tried at every
+    /// candidate position (an ASCII byte after a non-word byte or at the
+    /// start, or a UTF-8 lead byte), in `PHRASES` order.
+    fn scan_reference(lower: &str, hits: &mut Hits) {
+        let b = lower.as_bytes();
+        let mta = |c: Cat, p: &str| {
+            c == Cat::Failure && !WEAK_FAIL.contains(&p) && !GENERIC_FAIL.contains(&p)
+        };
+        for i in 0..b.len() {
+            let start = if b[i] < 0x80 { i == 0 || !is_word_byte(b[i - 1]) } else { b[i] >= 0xC0 };
+            if !start {
+                continue;
+            }
+            for &(cat, p) in PHRASES {
+                if b[i..].starts_with(p.as_bytes()) {
+                    let ci = cat as usize;
+                    if hits.mta_pos.is_none() && mta(cat, p) {
+                        hits.mta_pos = Some(i as u32);
+                    }
+                    if hits.count[ci] == 0 {
+                        hits.first[ci] = Some(p);
+                    }
+                    hits.count[ci] = hits.count[ci].saturating_add(1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn phrase_scan_is_its_definition() {
+        assert!(PHRASES.iter().all(|(_, p)| p.len() >= 4));
+        let mut pieces: Vec<&str> = PHRASES.iter().map(|(_, p)| *p).collect();
+        pieces.extend([
+            " ",
+            "  ",
+            "\n",
+            ".",
+            "-",
+            "x",
+            "un",
+            "de",
+            "mail",
+            "é",
+            "日本",
+            "—",
+            "5.1.1",
+            "the ",
+            "a",
+            "in",
+            "delivery ",
+            "message ",
+            "user ",
+        ]);
+        let mut x: u64 = 0xB7E1_5162_8AED_2A6B;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..next() % 24 {
+                s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            let (mut fast, mut slow) = (Hits::default(), Hits::default());
+            scan_phrases(&s, &mut fast);
+            scan_reference(&s, &mut slow);
+            assert_eq!(
+                (fast.first, fast.count, fast.mta_pos),
+                (slow.first, slow.count, slow.mta_pos),
+                "{s:?}"
+            );
+            found += usize::from(fast.count.iter().any(|&c| c > 0));
+        }
+        assert!(found > 10_000, "{found}");
     }
 
     /// The plain per-char loop `squash_ws` must equal.
