@@ -233,39 +233,114 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
         None => &[][..],
     };
     let (addr, mime) = (want != Want::Part, want != Want::Nested);
-    let empty = HeaderValue::Empty;
+    let empty = || HeaderValue::Empty;
     match n {
-        b"from" => (HeaderName::From, if addr { ff::parse_address(value) } else { empty }),
+        b"from" => (HeaderName::From, if addr { ff::parse_address(value) } else { empty() }),
         // the root's To is parsed on first use (`root_to_addrs`)
         b"to" => {
-            (HeaderName::To, if want == Want::Nested { ff::parse_address(value) } else { empty })
+            (HeaderName::To, if want == Want::Nested { ff::parse_address(value) } else { empty() })
         }
         b"cc" => {
-            (HeaderName::Cc, if want == Want::Nested { ff::parse_address(value) } else { empty })
+            (HeaderName::Cc, if want == Want::Nested { ff::parse_address(value) } else { empty() })
         }
         b"subject" => {
-            (HeaderName::Subject, if addr { ff::parse_unstructured(value) } else { empty })
+            (HeaderName::Subject, if addr { ff::parse_unstructured(value) } else { empty() })
         }
-        b"message-id" => (HeaderName::MessageId, if addr { ff::parse_id(value) } else { empty }),
+        b"message-id" => (HeaderName::MessageId, if addr { ff::parse_id(value) } else { empty() }),
         b"content-type" => {
-            (HeaderName::ContentType, if mime { ff::parse_content_type(value) } else { empty })
+            (HeaderName::ContentType, if mime { ff::parse_content_type(value) } else { empty() })
         }
         b"content-disposition" => (
             HeaderName::ContentDisposition,
-            if mime { ff::parse_content_type(value) } else { empty },
+            if mime { ff::parse_content_type(value) } else { empty() },
         ),
         b"content-transfer-encoding" => (
             HeaderName::ContentTransferEncoding,
-            if mime { ff::parse_unstructured(value) } else { empty },
+            if mime { ff::parse_unstructured(value) } else { empty() },
         ),
         _ => (other_name(name, want), HeaderValue::Empty),
     }
 }
 
+/// `lossy(name)` of a field name, without the UTF-8 check for the names
+/// common in bounces and their originals (the same text either way).
+fn name_text(name: &[u8]) -> Cow<'_, str> {
+    Cow::Borrowed(match name {
+        b"Received" => "Received",
+        b"Date" => "Date",
+        b"MIME-Version" => "MIME-Version",
+        b"Mime-Version" => "Mime-Version",
+        b"Return-Path" => "Return-Path",
+        b"Return-path" => "Return-path",
+        b"Auto-Submitted" => "Auto-Submitted",
+        b"Delivered-To" => "Delivered-To",
+        b"Authentication-Results" => "Authentication-Results",
+        b"DKIM-Signature" => "DKIM-Signature",
+        b"X-Mailer" => "X-Mailer",
+        b"X-Received" => "X-Received",
+        b"Received-SPF" => "Received-SPF",
+        b"X-Original-To" => "X-Original-To",
+        b"X-Postfix-Queue-ID" => "X-Postfix-Queue-ID",
+        b"X-Postfix-Sender" => "X-Postfix-Sender",
+        b"X-Failed-Recipients" => "X-Failed-Recipients",
+        b"X-Gm-Message-State" => "X-Gm-Message-State",
+        b"X-Google-DKIM-Signature" => "X-Google-DKIM-Signature",
+        b"X-Google-Smtp-Source" => "X-Google-Smtp-Source",
+        b"References" => "References",
+        b"In-Reply-To" => "In-Reply-To",
+        b"Reply-To" => "Reply-To",
+        b"User-Agent" => "User-Agent",
+        b"Envelope-to" => "Envelope-to",
+        b"Delivery-date" => "Delivery-date",
+        b"X-Originating-IP" => "X-Originating-IP",
+        b"Content-Language" => "Content-Language",
+        b"X-Microsoft-Antispam-Message-Info" => "X-Microsoft-Antispam-Message-Info",
+        b"X-MS-Exchange-Organization-AuthAs" => "X-MS-Exchange-Organization-AuthAs",
+        b"Thread-Index" => "Thread-Index",
+        b"Thread-Topic" => "Thread-Topic",
+        b"Importance" => "Importance",
+        b"X-Priority" => "X-Priority",
+        b"X-MSMail-Priority" => "X-MSMail-Priority",
+        b"X-MimeOLE" => "X-MimeOLE",
+        b"X-Virus-Scanned" => "X-Virus-Scanned",
+        b"Precedence" => "Precedence",
+        b"Sender" => "Sender",
+        b"List-Id" => "List-Id",
+        b"List-Unsubscribe" => "List-Unsubscribe",
+        b"ARC-Seal" => "ARC-Seal",
+        b"ARC-Message-Signature" => "ARC-Message-Signature",
+        b"ARC-Authentication-Results" => "ARC-Authentication-Results",
+        b"X-Spam-Status" => "X-Spam-Status",
+        b"X-Spam-Score" => "X-Spam-Score",
+        b"X-Spam-Flag" => "X-Spam-Flag",
+        b"X-SES-Outgoing" => "X-SES-Outgoing",
+        b"Feedback-ID" => "Feedback-ID",
+        b"X-Original-Message-ID" => "X-Original-Message-ID",
+        b"X-Mailer-Daemon-Error" => "X-Mailer-Daemon-Error",
+        b"Content-Description" => "Content-Description",
+        b"Errors-To" => "Errors-To",
+        b"X-Autoreply" => "X-Autoreply",
+        b"X-Loop" => "X-Loop",
+        b"X-Authentication-Warning" => "X-Authentication-Warning",
+        b"Organization" => "Organization",
+        b"Content-ID" => "Content-ID",
+        b"X-MS-Has-Attach" => "X-MS-Has-Attach",
+        b"X-MS-TNEF-Correlator" => "X-MS-TNEF-Correlator",
+        b"Accept-Language" => "Accept-Language",
+        b"X-Sender" => "X-Sender",
+        b"X-Message-Info" => "X-Message-Info",
+        b"X-Message-Delivery" => "X-Message-Delivery",
+        b"X-SenderID" => "X-SenderID",
+        b"X-Report-Abuse" => "X-Report-Abuse",
+        b"X-Mailgun-Sid" => "X-Mailgun-Sid",
+        _ => return lossy(name),
+    })
+}
+
 /// The name of a field not read through mail-parser (empty in a MIME part's
 /// header: such fields are not kept there, see `parse_head`).
 fn other_name(name: &[u8], want: Want) -> HeaderName<'_> {
-    HeaderName::Other(if want == Want::Part { Cow::Borrowed("") } else { lossy(name) })
+    HeaderName::Other(if want == Want::Part { Cow::Borrowed("") } else { name_text(name) })
 }
 
 /// The bounce's own To addresses (trimmed, lowercased) from the last To
@@ -835,6 +910,13 @@ mod tests {
                     assert_eq!(f.find(h), memchr::memmem::find(h, needle));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn common_names_are_their_text() {
+        for n in [&b"Received"[..], b"X-Mailer", b"received", b"X-\xff", b"", b"Return-path"] {
+            assert_eq!(name_text(n), lossy(n));
         }
     }
 
