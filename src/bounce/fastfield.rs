@@ -87,6 +87,8 @@ const ANGLE: u8 = 16;
 const BLANK: u8 = 32;
 /// A byte of a Message-ID inside angle brackets.
 const ID: u8 = 64;
+/// A byte of a comment (no parentheses, backslashes or line breaks).
+const COMMENT: u8 = 128;
 
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -135,6 +137,9 @@ static CLASS: [u8; 256] = {
         }
         if !matches!(b, b'<' | b'>' | b' ' | b'\t' | b'\r' | b'\n') {
             k |= ID;
+        }
+        if (b == b'\t' || (b >= 0x20 && b < 0x7F)) && !matches!(b, b'(' | b')' | b'\\') {
+            k |= COMMENT;
         }
         t[c] = k;
         c += 1;
@@ -308,15 +313,29 @@ fn address(v: &[u8]) -> Option<HeaderValue<'_>> {
                     name = Some(Cow::Borrowed(word));
                     i = j;
                 } else {
-                    if j < end && v[j] != b',' {
+                    let mut k = j;
+                    let mut comment_text = None;
+                    if k < end && v[k] == b'(' {
+                        // `addr (comment)`: the comment is the name
+                        if !at {
+                            return None;
+                        }
+                        let (c, after) = comment(v, s, k, end)?;
+                        comment_text = c;
+                        k = skip_ws_fold(v, after, end);
+                    }
+                    if k < end && v[k] != b',' {
                         return None;
                     }
                     list.push(if at {
-                        Addr { name: None, address: Some(Cow::Borrowed(word)) }
+                        Addr {
+                            name: comment_text.map(Cow::Borrowed),
+                            address: Some(Cow::Borrowed(word)),
+                        }
                     } else {
                         Addr { name: Some(Cow::Borrowed(word)), address: None }
                     });
-                    i = j;
+                    i = k;
                     if i < end {
                         // past the comma
                         i = skip_ws_fold(v, i + 1, end);
@@ -330,8 +349,20 @@ fn address(v: &[u8]) -> Option<HeaderValue<'_>> {
         if a_end == i + 1 || a_end == end || v[a_end] != b'>' {
             return None;
         }
-        list.push(Addr { name, address: Some(Cow::Borrowed(s.get(i + 1..a_end)?)) });
+        let address = Some(Cow::Borrowed(s.get(i + 1..a_end)?));
         i = skip_ws_fold(v, a_end + 1, end);
+        if i < end && v[i] == b'(' {
+            // `<addr> (comment)`: the comment is the name, or follows it
+            let (c, after) = comment(v, s, i, end)?;
+            if let Some(c) = c {
+                name = Some(match name {
+                    Some(n) => Cow::Owned(format!("{n} ({c})")),
+                    None => Cow::Borrowed(c),
+                });
+            }
+            i = skip_ws_fold(v, after, end);
+        }
+        list.push(Addr { name, address });
         if i < end {
             if v[i] != b',' {
                 return None;
@@ -343,6 +374,21 @@ fn address(v: &[u8]) -> Option<HeaderValue<'_>> {
         return None;
     }
     Some(HeaderValue::Address(Address::List(list)))
+}
+
+/// A comment `(text)` at `v[i]` (no nested parentheses, quoted pairs or
+/// line breaks): its text trimmed of blanks (None when blank, which gives
+/// no comment token) and the offset past it.
+fn comment<'a>(v: &[u8], s: &'a str, i: usize, end: usize) -> Option<(Option<&'a str>, usize)> {
+    if i >= end || v[i] != b'(' {
+        return None;
+    }
+    let c_end = run(v, i + 1, end, COMMENT);
+    if c_end == end || v[c_end] != b')' {
+        return None;
+    }
+    let t = s.get(i + 1..c_end)?.trim_matches([' ', '\t']);
+    Some(((!t.is_empty()).then_some(t), c_end + 1))
 }
 
 /// Any UTF-8 text without "=?", its lines (folds) trimmed of blanks and
@@ -659,6 +705,15 @@ mod tests {
             b" \"Smith, John\" <john@example.com>\n",
             b" a@b, c@d,\n\te@f\n",
             b" MAILER-DAEMON@x.y (Mail Delivery System)\n",
+            b" MAILER-DAEMON@x.y ( Mail  Delivery )\r\n",
+            b" a@b (),\n c@d (x)\n",
+            b" <a@b> (c)\n",
+            b" Name <a@b> (c d)\n",
+            b" \"Q N\" <a@b>\n (c)\n",
+            b" a@b (c) d\n",
+            b" a (c)\n",
+            b" a@b (c (d))\n",
+            b" a@b (c\n d)\n",
             b" Mail Delivery System <MAILER-DAEMON@x.y>\n",
             b" undisclosed-recipients:;\n",
             b" undisclosed recipients\n",
