@@ -756,6 +756,21 @@ fn jis_plain(c: u8) -> bool {
     c < 0x80 && !matches!(c, 0x0E | 0x0F | 0x1B)
 }
 
+/// The first byte at or after `pos` that is not `jis_plain` (`b.len()` when
+/// none): SIMD searches for the three control bytes in ASCII text.
+fn first_not_jis_plain(b: &[u8], pos: usize) -> usize {
+    let Some(rest) = b.get(pos..) else { return b.len() };
+    let controls = |r: &[u8]| memchr::memchr3(0x0E, 0x0F, 0x1B, r);
+    let found = if rest.is_ascii() {
+        controls(rest)
+    } else {
+        // the first 8-bit byte bounds the search
+        let high = rest.iter().position(|&c| c >= 0x80).unwrap_or(rest.len());
+        controls(&rest[..high]).or(Some(high))
+    };
+    found.map_or(b.len(), |p| pos + p)
+}
+
 /// 7-bit ISO-2022-JP decoded piecewise with `dec` (a whole-input decoder):
 /// runs of plain ASCII between escapes are copied, and the decoder sees only
 /// the stretches from the first other byte up to a return to ASCII ("ESC ( B"
@@ -768,7 +783,7 @@ fn decode_iso2022jp(b: &[u8], dec: fn(&[u8]) -> String) -> String {
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let mut pos = 0;
     while pos < b.len() {
-        let run_end = b[pos..].iter().position(|&c| !jis_plain(c)).map_or(b.len(), |p| pos + p);
+        let run_end = first_not_jis_plain(b, pos);
         out.push_str(std::str::from_utf8(&b[pos..run_end]).unwrap_or_default());
         if run_end == b.len() {
             break;
@@ -791,7 +806,7 @@ pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, 
         // ISO-2022-JP text that never leaves ASCII (no ESC, SO or SI) decodes
         // to itself
         _ if is_iso2022jp(cs) => {
-            if b.iter().all(|&c| jis_plain(c)) {
+            if first_not_jis_plain(b, 0) == b.len() {
                 lossy(b)
             } else if b.is_ascii() {
                 match mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp") {
@@ -909,6 +924,19 @@ mod tests {
                     let h = &hay[from..];
                     assert_eq!(f.find(h), memchr::memmem::find(h, needle));
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn jis_plain_search() {
+        for b in [&b"abc"[..], b"a\x1bb", b"\x0e", b"ab\x0f", b"a\xffb\x1b", b"\xc3\xa9", b""] {
+            for pos in 0..=b.len() + 1 {
+                let want = b
+                    .get(pos..)
+                    .and_then(|r| r.iter().position(|&c| !jis_plain(c)))
+                    .map_or(b.len(), |p| pos + p);
+                assert_eq!(first_not_jis_plain(b, pos), want, "{b:?} {pos}");
             }
         }
     }
