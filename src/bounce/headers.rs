@@ -2,6 +2,7 @@
 //! from a bare header block (text/rfc822-headers, message/global-headers), or
 //! from header lines quoted in the bounce's text.
 
+use super::text::TrimWs;
 use std::borrow::Cow;
 
 use mail_parser::Message;
@@ -64,7 +65,7 @@ const MAX_BLOCK_LINES: usize = 300;
 /// The bare Message-ID inside a header value: the content of the first
 /// `<...>`, else the first token that contains '@'.  Whitespace removed.
 pub fn bare_message_id(v: &str) -> Option<String> {
-    let v = v.trim();
+    let v = v.trim_ws();
     if let Some(open) = v.find('<') {
         let rest = v.get(open + 1..).unwrap_or("");
         if let Some(close) = rest.find('>') {
@@ -94,7 +95,7 @@ fn without_ws(s: &str) -> String {
 }
 
 fn clean_id(id: &str) -> Option<String> {
-    let t = without_ws(id.trim().trim_start_matches('<').trim_end_matches('>'));
+    let t = without_ws(id.trim_ws().trim_start_matches('<').trim_end_matches('>'));
     if t.is_empty() || t.len() > 998 {
         None
     } else {
@@ -176,8 +177,10 @@ fn name_addr(name: &str, addr: &str) -> String {
 fn first_address_display(m: &Message<'_>) -> Option<String> {
     let addr = m.from()?.first()?;
     match (addr.name(), addr.address()) {
-        (Some(n), Some(a)) if !n.trim().is_empty() => Some(name_addr(&squash_ws(n, 200), a.trim())),
-        (_, Some(a)) => Some(a.trim().to_string()),
+        (Some(n), Some(a)) if !n.trim_ws().is_empty() => {
+            Some(name_addr(&squash_ws(n, 200), a.trim_ws()))
+        }
+        (_, Some(a)) => Some(a.trim_ws().to_string()),
         (Some(n), None) => Some(squash_ws(n, 200)),
         _ => None,
     }
@@ -383,10 +386,10 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
             if name == "from" {
                 if let Some(addr) = list.first() {
                     o.from = match (addr.name(), addr.address()) {
-                        (Some(n), Some(a)) if !n.trim().is_empty() => {
-                            Some(name_addr(&squash_ws(n, 200), a.trim()))
+                        (Some(n), Some(a)) if !n.trim_ws().is_empty() => {
+                            Some(name_addr(&squash_ws(n, 200), a.trim_ws()))
                         }
-                        (_, Some(a)) => Some(a.trim().to_string()),
+                        (_, Some(a)) => Some(a.trim_ws().to_string()),
                         (Some(n), None) => Some(squash_ws(n, 200)),
                         _ => None,
                     };
@@ -546,7 +549,7 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         if h.message_id.is_none() {
             // mail-parser may reject odd ids: take the raw value
             let raw = s.split_once(':').map(|x| x.1).unwrap_or("");
-            let raw = if raw.trim().is_empty() {
+            let raw = if raw.trim_ws().is_empty() {
                 all.get(i + 1).map(|l| unquote(l).0).unwrap_or("")
             } else {
                 raw
@@ -624,7 +627,7 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
             block.push_str(s.trim_end());
         } else {
             block.push_str("\n ");
-            block.push_str(s.trim());
+            block.push_str(s.trim_ws());
         }
     }
     block.push_str("\n\n");

@@ -13,6 +13,7 @@
 //! Bounded: at most [`MAX_LEAVES`] leaf parts and [`MAX_DEPTH`] levels of
 //! nested multiparts; every scan is linear in the input.
 
+use super::text::TrimWs;
 use std::borrow::Cow;
 
 use super::fastfield as ff;
@@ -365,7 +366,7 @@ pub(crate) fn root_to_addrs(m: &Message<'_>) -> Vec<String> {
         .into_iter()
         .flat_map(|a| a.iter())
         .filter_map(|a| a.address())
-        .map(|x| x.trim().to_ascii_lowercase())
+        .map(|x| x.trim_ws().to_ascii_lowercase())
         .collect()
 }
 
@@ -428,8 +429,8 @@ fn entity<'a>(
     let ct = part.content_type();
     let (ctype, subtype) = match ct {
         Some(c) => (
-            lower_known(c.ctype().trim(), KNOWN_TYPES),
-            lower_known(c.subtype().unwrap_or("").trim(), KNOWN_SUBTYPES),
+            lower_known(c.ctype().trim_ws(), KNOWN_TYPES),
+            lower_known(c.subtype().unwrap_or("").trim_ws(), KNOWN_SUBTYPES),
         ),
         None if in_digest => (Cow::Borrowed("message"), Cow::Borrowed("rfc822")),
         None => (Cow::Borrowed("text"), Cow::Borrowed("plain")),
@@ -459,7 +460,7 @@ fn entity<'a>(
     };
     let charset = ct
         .and_then(|c| c.attribute("charset"))
-        .map(|s| lower_known(s.trim().trim_matches('"'), KNOWN_CHARSETS))
+        .map(|s| lower_known(s.trim_ws().trim_matches('"'), KNOWN_CHARSETS))
         .filter(|s| !s.is_empty());
     out.push(Leaf {
         ctype,

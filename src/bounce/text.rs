@@ -296,6 +296,38 @@ fn caseless_len(b: &[u8]) -> Option<usize> {
     }
 }
 
+/// `s.trim()`, without decoding chars when both ends are ASCII (for ASCII,
+/// `char::is_whitespace` is these six bytes).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+    let mut i = 0;
+    while i < b.len() && ws(b[i]) {
+        i += 1;
+    }
+    let mut j = b.len();
+    while j > i && ws(b[j - 1]) {
+        j -= 1;
+    }
+    if b.get(i).is_some_and(|&c| c >= 0x80) || (j > i && b[j - 1] >= 0x80) {
+        return s.trim();
+    }
+    s.get(i..j).unwrap_or("")
+}
+
+/// [`trim`] as a method, for `str`, `String` and `Cow<str>` alike.
+pub trait TrimWs {
+    fn trim_ws(&self) -> &str;
+}
+
+impl TrimWs for str {
+    #[inline]
+    fn trim_ws(&self) -> &str {
+        trim(self)
+    }
+}
+
 /// `s.trim().is_empty()` without the Unicode tables for ASCII text.
 pub fn is_blank(s: &str) -> bool {
     for &b in s.as_bytes() {
@@ -1640,6 +1672,29 @@ mod tests {
             found += usize::from(fast.count.iter().any(|&c| c > 0));
         }
         assert!(found > 10_000, "{found}");
+    }
+
+    #[test]
+    fn trim_is_the_standard_one() {
+        let pieces = [
+            " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\u{1c}", "\u{85}", "\u{a0}", "\u{3000}", "a",
+            "é", "日", "x y",
+        ];
+        let mut x: u64 = 0x1319_8A2E_0370_7344;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..100_000 {
+            let mut s = String::new();
+            for _ in 0..next() % 8 {
+                s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            assert_eq!(trim(&s), s.trim(), "{s:?}");
+            assert_eq!(s.trim_ws(), s.trim(), "{s:?}");
+        }
     }
 
     /// The plain per-char loop `squash_ws` must equal.
