@@ -958,48 +958,43 @@ fn table() -> &'static PhraseTable {
         for (c, k) in class.iter_mut().enumerate() {
             *k = u8::from(is_word_byte(c as u8));
         }
-        // the phrases grouped by their first four bytes, in PHRASES order
-        let mut groups: Vec<(u32, Vec<u16>)> = Vec::new();
+        // (first four bytes, phrase index), sorted: the phrases of a key
+        // together, in PHRASES order
+        let mut keyed: Vec<(u32, u16)> = Vec::with_capacity(PHRASES.len());
         for (i, (_, p)) in PHRASES.iter().enumerate() {
             let pb = p.as_bytes();
             let Some(&b0) = pb.first() else { continue };
             class[b0 as usize] |= 2;
             let Some(q) = pb.first_chunk::<4>() else { continue };
-            let key = u32::from_le_bytes(*q);
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, v)) => v.push(i as u16),
-                None => groups.push((key, vec![i as u16])),
-            }
+            keyed.push((u32::from_le_bytes(*q), i as u16));
         }
+        keyed.sort_unstable();
         let mut quad = vec![(0u32, 0u16, 0u16); QUAD_SLOTS];
-        let mut quad_ids: Vec<u16> = Vec::new();
-        for (key, ids) in &groups {
-            let mut slot = quad_slot(*key);
+        let quad_ids: Vec<u16> = keyed.iter().map(|k| k.1).collect();
+        let mut start = 0;
+        while start < keyed.len() {
+            let key = keyed[start].0;
+            let len = keyed[start..].iter().take_while(|k| k.0 == key).count();
+            let mut slot = quad_slot(key);
             while quad[slot].2 != 0 {
                 slot = (slot + 1) & (QUAD_SLOTS - 1);
             }
-            quad[slot] = (*key, quad_ids.len() as u16, ids.len() as u16);
-            quad_ids.extend_from_slice(ids);
+            quad[slot] = (key, start as u16, len as u16);
+            start += len;
         }
+        // (every phrase has at least two bytes: see `quad`)
         let mut pairs = vec![0u64; 65536 / 64];
         for (_, p) in PHRASES.iter() {
-            let pb = p.as_bytes();
-            let Some(&b0) = pb.first() else { continue };
-            let seconds: Vec<u8> = match pb.get(1) {
-                Some(&b1) => vec![b1],
-                None => (0..=255).collect(),
-            };
-            for b1 in seconds {
+            if let Some(&[b0, b1]) = p.as_bytes().first_chunk::<2>() {
                 let k = (b0 as usize) << 8 | b1 as usize;
                 if let Some(w) = pairs.get_mut(k / 64) {
                     *w |= 1 << (k % 64);
                 }
             }
         }
-        let mta = PHRASES
-            .iter()
-            .map(|(c, p)| *c == Cat::Failure && !WEAK_FAIL.contains(p) && !GENERIC_FAIL.contains(p))
-            .collect();
+        let weak: std::collections::HashSet<&str> =
+            WEAK_FAIL.iter().chain(GENERIC_FAIL).copied().collect();
+        let mta = PHRASES.iter().map(|(c, p)| *c == Cat::Failure && !weak.contains(p)).collect();
         let head = PHRASES
             .iter()
             .map(|(_, p)| {
