@@ -41,7 +41,7 @@ impl OrigHeaders {
     /// The date (RFC 3339 if parseable, else the raw value), moved out.
     pub fn take_date(&mut self) -> Option<String> {
         self.date.take().or_else(|| {
-            self.date_raw.take().map(|raw| match mail_parser::DateTime::parse_rfc822(&raw) {
+            self.date_raw.take().map(|raw| match parse_date(&raw) {
                 Some(d) if d.is_valid() => rfc3339(&d),
                 _ => raw,
             })
@@ -52,6 +52,84 @@ impl OrigHeaders {
     pub fn take_received(&mut self) -> Vec<String> {
         std::mem::take(&mut self.received_raw).iter().map(|r| squash_ws(r, 2000)).collect()
     }
+}
+
+/// `DateTime::parse_rfc822`, with a fast path for the usual
+/// `[Ddd, ]D Mon YYYY HH:MM:SS +hhmm[ (comment)]` (white space squashed):
+/// mail-parser's general parser costs a couple of thousand instructions.
+fn parse_date(s: &str) -> Option<mail_parser::DateTime> {
+    parse_usual_date(s).or_else(|| mail_parser::DateTime::parse_rfc822(s))
+}
+
+/// The date `DateTime::parse_rfc822` gives for `s` when `s` has the usual
+/// form (exactly: single spaces, a month name as written in RFC 5322, four
+/// zone digits), else None.
+fn parse_usual_date(s: &str) -> Option<mail_parser::DateTime> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let b = s.as_bytes();
+    let mut i = 0;
+    // the day of the week (ignored)
+    if b.len() > 5 && b[..3].iter().all(u8::is_ascii_alphabetic) && &b[3..5] == b", " {
+        i = 5;
+    }
+    let digits = |i: usize, n: usize| -> Option<u32> {
+        let d = b.get(i..i + n)?;
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| d.iter().fold(0, |v, &c| v * 10 + u32::from(c - b'0')))
+    };
+    let day_len = if b.get(i + 1) == Some(&b' ') { 1 } else { 2 };
+    let day = digits(i, day_len)?;
+    i += day_len;
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| b.get(i + 1..i + 4) == Some(&m[..]))? as u8 + 1;
+    i += 4;
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    let year = digits(i + 1, 4)?;
+    i += 5;
+    let sep = |i: usize, c: u8| b.get(i) == Some(&c);
+    if !(sep(i, b' ') && sep(i + 3, b':') && sep(i + 6, b':') && sep(i + 9, b' ')) {
+        return None;
+    }
+    let (hour, minute, second) = (digits(i + 1, 2)?, digits(i + 4, 2)?, digits(i + 7, 2)?);
+    i += 10;
+    let minus = match b.get(i) {
+        Some(b'+') => false,
+        Some(b'-') => true,
+        _ => return None,
+    };
+    let zone = digits(i + 1, 4)?;
+    i += 5;
+    // nothing more but a comment
+    if i < b.len() {
+        let rest = b.get(i..)?;
+        let inner = rest.strip_prefix(b" (")?.strip_suffix(b")")?;
+        if inner.iter().any(|&c| matches!(c, b'(' | b')' | b'\\')) {
+            return None;
+        }
+    }
+    Some(mail_parser::DateTime {
+        year: match year {
+            0..=49 => year + 2000,
+            50..=99 => year + 1900,
+            _ => year,
+        } as u16,
+        month,
+        day: day as u8,
+        hour: hour as u8,
+        minute: minute as u8,
+        second: second as u8,
+        tz_hour: ((zone / 100) % 24) as u8,
+        tz_minute: ((zone % 100) % 60) as u8,
+        tz_before_gmt: minus,
+    })
 }
 
 /// A Date field's value for `OrigHeaders::date_raw`: squashed, None when blank.
@@ -670,6 +748,63 @@ mod tests {
         let t = "Message-ID: <own@x>\n\nMessage-Id: <b@c>\n";
         let q = find_quoted(t, Some("own@x"), 1000).expect("quoted headers");
         assert_eq!(q.headers.message_id.as_deref(), Some("b@c"));
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    #[test]
+    fn usual_dates_parse_as_mail_parser_parses_them() {
+        let pieces: &[&[&str]] = &[
+            &["", "Mon, ", "Tue, ", "mon, ", "Mo, ", "Mon,", "Mon ", "123, "],
+            &["2", "02", "31", "0", "99", "123", "x", ""],
+            &[" "],
+            &[
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+                "jan", "JAN", "Foo", "Ja", "Sept",
+            ],
+            &[" ", "  "],
+            &["2023", "1999", "0049", "0050", "0099", "9999", "23", "20234", "abcd"],
+            &[" "],
+            &["10:00:00", "23:59:59", "99:99:99", "1:00:00", "10:00", "10:0a:00", "10-00-00"],
+            &[" "],
+            &[
+                "+0100", "-0800", "+0000", "-0000", "+2459", "+9999", "+100", "GMT", "+01:00",
+                "-12345",
+            ],
+            &[
+                "",
+                " (UTC)",
+                " (Pacific Standard Time)",
+                " (a (b))",
+                " (x\\)",
+                " x",
+                " ()",
+                "(UTC)",
+                ";",
+            ],
+        ];
+        let mut x: u64 = 0x4528_21E6_38D0_1377;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut fast = 0;
+        for _ in 0..200_000 {
+            let mut s = String::new();
+            for slot in pieces {
+                // mostly the first choices: most strings are close to usual
+                let k = (next() % (slot.len() as u64 * 2)) as usize;
+                s.push_str(slot[if k < slot.len() { k } else { k % 3 % slot.len() }]);
+            }
+            if let Some(d) = super::parse_usual_date(&s) {
+                fast += 1;
+                assert_eq!(Some(d), mail_parser::DateTime::parse_rfc822(&s), "{s:?}");
+            }
+        }
+        assert!(fast > 5_000, "{fast}");
     }
 }
 
