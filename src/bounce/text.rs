@@ -94,14 +94,7 @@ pub fn squash_ws(s: &str, max: usize) -> String {
             }
             // the run of ASCII words separated by single spaces from i:
             // copied in one piece
-            let mut j = ascii_word_end(b, i + 1);
-            while b.get(j) == Some(&b' ') {
-                let k = ascii_word_end(b, j + 1);
-                if k == j + 1 {
-                    break;
-                }
-                j = k;
-            }
+            let j = regular_run_end(b, i + 1);
             if pending_space {
                 out.push(' ');
                 pending_space = false;
@@ -162,6 +155,50 @@ fn squashed_already(b: &[u8]) -> bool {
             None => return true,
             Some(b' ') => i = j + 1,
             Some(_) => return false,
+        }
+    }
+}
+
+/// An ASCII byte other than white space (control characters included).
+#[inline]
+fn is_word_byte_ascii(c: u8) -> bool {
+    c < 0x80 && !matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+}
+
+/// End of the run from `i` of ASCII words separated by single spaces: the
+/// first byte at or after `i` that is neither a word byte
+/// ([`is_word_byte_ascii`]) nor a space followed by one (`b.len()` when
+/// none).  Eight bytes at a time (SWAR, with the following eight for the
+/// byte after each space); a flagged byte is checked exactly (the flags may
+/// include bytes that are fine, never miss one that is not).
+fn regular_run_end(b: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // high bit of each byte < 0x21 or >= 0x80 (and maybe of bytes above one)
+    let special = |x: u64| (x.wrapping_sub(LO * 0x21) | x) & HI;
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
+    loop {
+        while let (Some(c0), Some(c1)) = (b.get(i..i + 8), b.get(i + 1..i + 9)) {
+            let (x0, x1) = (word(c0), word(c1));
+            // exactly the space bytes
+            let t = x0 ^ (LO * 0x20);
+            let space = !(((t & !HI) + (LO * 0x7F)) | t) & HI;
+            let bad = (special(x0) & !space) | (space & special(x1));
+            if bad != 0 {
+                i += (bad.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match b.get(i) {
+            None => return b.len(),
+            Some(&c) if is_word_byte_ascii(c) => i += 1,
+            Some(b' ') if b.get(i + 1).is_some_and(|&n| is_word_byte_ascii(n)) => i += 2,
+            Some(_) => return i,
         }
     }
 }
