@@ -241,6 +241,18 @@ pub fn rfc3339(d: &mail_parser::DateTime) -> String {
     String::from_utf8_lossy(buf.get(..n).unwrap_or(&[])).into_owned()
 }
 
+/// `Address::iter` without its boxed iterator: the addresses of a list, or
+/// of all the groups in order.
+pub(crate) fn addrs<'a, 'x>(
+    a: &'a mail_parser::Address<'x>,
+) -> impl Iterator<Item = &'a mail_parser::Addr<'x>> {
+    let (list, groups): (&[mail_parser::Addr<'x>], &[mail_parser::Group<'x>]) = match a {
+        mail_parser::Address::List(l) => (l, &[]),
+        mail_parser::Address::Group(g) => (&[], g),
+    };
+    list.iter().chain(groups.iter().flat_map(|g| g.addresses.iter()))
+}
+
 /// `format!("{} <{}>", name, addr)`.
 fn name_addr(name: &str, addr: &str) -> String {
     let mut s = String::with_capacity(name.len() + addr.len() + 3);
@@ -303,7 +315,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
             o.subject = Some(s);
         }
     }
-    for a in m.to().into_iter().chain(m.cc()).flat_map(|a| a.iter()) {
+    for a in m.to().into_iter().chain(m.cc()).flat_map(addrs) {
         if let Some(addr) = a.address().and_then(normalize_address) {
             if o.to.len() < 50 && !o.to.contains(&addr) {
                 o.to.push(addr);
@@ -473,7 +485,7 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
                     };
                 }
             } else {
-                for a in list.iter() {
+                for a in addrs(list) {
                     if let Some(addr) = a.address().and_then(normalize_address) {
                         if o.to.len() < 50 && !o.to.contains(&addr) {
                             o.to.push(addr);
@@ -740,6 +752,15 @@ mod tests {
         for n in ["to", "Cc", "FROM", "date", "Subject", "received", "Message-ID", "in-reply-to"] {
             assert!(wanted_field(n).is_some());
             assert_eq!(header_name(&format!("{n}: x")), Some(n));
+        }
+    }
+
+    #[test]
+    fn addrs_are_address_iter() {
+        for v in [&b" a@b, C <c@d>\n"[..], b" g: a@b, c@d; h: e@f;\n", b" x\n"] {
+            let hv = mail_parser::parsers::MessageStream::new(v).parse_address();
+            let a = hv.as_address().expect("address");
+            assert_eq!(addrs(a).collect::<Vec<_>>(), a.iter().collect::<Vec<_>>());
         }
     }
 

@@ -364,7 +364,7 @@ pub(crate) fn root_to_addrs(m: &Message<'_>) -> Vec<String> {
     value
         .as_address()
         .into_iter()
-        .flat_map(|a| a.iter())
+        .flat_map(super::headers::addrs)
         .filter_map(|a| a.address())
         .map(|x| x.trim_ws().to_ascii_lowercase())
         .collect()
