@@ -602,7 +602,7 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
     };
     // one pass over the lines: kept (the block may start above its anchor)
     // until the first anchor shows whether there is anything to look at
-    let mut all: Vec<&str> = Vec::new();
+    let mut all: Vec<&str> = Vec::with_capacity(128);
     let mut it = lines(text).take(max_lines);
     let first = loop {
         let line = it.next()?;
