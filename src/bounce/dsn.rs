@@ -8,6 +8,7 @@
 //! fields are collected wherever they appear, and a new recipient starts at a
 //! blank line or at a second Final-Recipient/Original-Recipient in a group.
 
+use super::text::TrimWs;
 use super::text::{find_enhanced_status, lines, normalize_address, squash_ws, squash_ws_cow};
 use super::RecipientStatus;
 use std::borrow::Cow;
@@ -39,7 +40,7 @@ pub fn strip_comments(v: &str) -> String {
 /// [`strip_comments`], borrowing when there is no comment.
 fn strip_comments_cow(v: &str) -> Cow<'_, str> {
     if !v.contains('(') {
-        return Cow::Borrowed(v.trim());
+        return Cow::Borrowed(v.trim_ws());
     }
     let mut out = String::with_capacity(v.len());
     let mut depth = 0u32;
@@ -51,20 +52,20 @@ fn strip_comments_cow(v: &str) -> Cow<'_, str> {
             _ => {}
         }
     }
-    Cow::Owned(out.trim().to_string())
+    Cow::Owned(out.trim_ws().to_string())
 }
 
 /// Remove an address-type / diagnostic-type / mta-name-type prefix
 /// ("rfc822;", "smtp;", "dns;", "X-Unix;").
 pub fn strip_type(v: &str) -> &str {
-    let t = v.trim();
+    let t = v.trim_ws();
     if let Some(p) = t.find(';') {
-        let ty = t.get(..p).unwrap_or("").trim();
+        let ty = t.get(..p).unwrap_or("").trim_ws();
         if !ty.is_empty()
             && ty.len() <= 20
             && ty.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
         {
-            return t.get(p + 1..).unwrap_or("").trim();
+            return t.get(p + 1..).unwrap_or("").trim_ws();
         }
     }
     t
@@ -73,7 +74,7 @@ pub fn strip_type(v: &str) -> &str {
 fn address_value(v: &str) -> Option<String> {
     let v = strip_type(v);
     let v = strip_comments_cow(v);
-    let v = v.trim();
+    let v = v.trim_ws();
     normalize_address(v).or_else(|| {
         // utf-8 / x-unix types may hold odd values; keep something readable
         if v.is_empty() {
@@ -88,12 +89,12 @@ fn address_value(v: &str) -> Option<String> {
 /// is not a `Name: value` line (the text of junk is never read).
 fn field_of(line: &str) -> (&str, &str) {
     if let Some(colon) = memchr::memchr(b':', line.as_bytes()) {
-        let name = line.get(..colon).unwrap_or("").trim();
+        let name = line.get(..colon).unwrap_or("").trim_ws();
         if !name.is_empty()
             && name.len() < 80
             && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return (name, line.get(colon + 1..).unwrap_or("").trim());
+            return (name, line.get(colon + 1..).unwrap_or("").trim_ws());
         }
     }
     ("", "")
@@ -143,7 +144,7 @@ pub fn parse(text: &str) -> Dsn {
                 if !n.is_empty() && v.len() < MAX_FIELD * 4 {
                     let v = v.to_mut();
                     v.push(' ');
-                    v.push_str(line.trim());
+                    v.push_str(line.trim_ws());
                 }
                 continue;
             }
@@ -176,7 +177,7 @@ fn apply(dsn: &mut Dsn, cur: &mut RecipientStatus, name: &str, value: &str) {
             dsn.message.reporting_mta = Some(strip_comments(strip_type(&squashed())));
         }
         b"original-envelope-id" => {
-            dsn.message.original_envelope_id = Some(squashed().trim().to_string())
+            dsn.message.original_envelope_id = Some(squashed().trim_ws().to_string())
         }
         b"arrival-date" => dsn.message.arrival_date = Some(squashed().into_owned()),
         b"received-from-mta" => {

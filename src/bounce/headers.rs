@@ -2,6 +2,7 @@
 //! from a bare header block (text/rfc822-headers, message/global-headers), or
 //! from header lines quoted in the bounce's text.
 
+use super::text::TrimWs;
 use std::borrow::Cow;
 
 use mail_parser::Message;
@@ -15,8 +16,15 @@ pub struct OrigHeaders {
     pub from: Option<String>,
     pub to: Vec<String>,
     pub subject: Option<String>,
+    /// The date as reported (RFC 3339 if parseable, else the raw value).
     pub date: Option<String>,
-    pub received: Vec<String>,
+    /// A Date field's value (white space squashed, never empty) not yet
+    /// converted: most sources are never reported, so their dates are
+    /// converted only when taken ([`OrigHeaders::take_date`]).
+    pub(crate) date_raw: Option<String>,
+    /// The Received values as found, white space not yet squashed (done only
+    /// for the reported source: [`OrigHeaders::take_received`]).
+    pub(crate) received_raw: Vec<String>,
     pub in_reply_to: Option<String>,
 }
 
@@ -27,7 +35,106 @@ impl OrigHeaders {
             && self.to.is_empty()
             && self.subject.is_none()
             && self.date.is_none()
+            && self.date_raw.is_none()
     }
+
+    /// The date (RFC 3339 if parseable, else the raw value), moved out.
+    pub fn take_date(&mut self) -> Option<String> {
+        self.date.take().or_else(|| {
+            self.date_raw.take().map(|raw| match parse_date(&raw) {
+                Some(d) if d.is_valid() => rfc3339(&d),
+                _ => raw,
+            })
+        })
+    }
+
+    /// The Received values, white space squashed, top first, moved out.
+    pub fn take_received(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.received_raw).iter().map(|r| squash_ws(r, 2000)).collect()
+    }
+}
+
+/// `DateTime::parse_rfc822`, with a fast path for the usual
+/// `[Ddd, ]D Mon YYYY HH:MM:SS +hhmm[ (comment)]` (white space squashed):
+/// mail-parser's general parser costs a couple of thousand instructions.
+fn parse_date(s: &str) -> Option<mail_parser::DateTime> {
+    parse_usual_date(s).or_else(|| mail_parser::DateTime::parse_rfc822(s))
+}
+
+/// The date `DateTime::parse_rfc822` gives for `s` when `s` has the usual
+/// form (exactly: single spaces, a month name as written in RFC 5322, four
+/// zone digits), else None.
+fn parse_usual_date(s: &str) -> Option<mail_parser::DateTime> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let b = s.as_bytes();
+    let mut i = 0;
+    // the day of the week (ignored)
+    if b.len() > 5 && b[..3].iter().all(u8::is_ascii_alphabetic) && &b[3..5] == b", " {
+        i = 5;
+    }
+    let digits = |i: usize, n: usize| -> Option<u32> {
+        let d = b.get(i..i + n)?;
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| d.iter().fold(0, |v, &c| v * 10 + u32::from(c - b'0')))
+    };
+    let day_len = if b.get(i + 1) == Some(&b' ') { 1 } else { 2 };
+    let day = digits(i, day_len)?;
+    i += day_len;
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| b.get(i + 1..i + 4) == Some(&m[..]))? as u8 + 1;
+    i += 4;
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    let year = digits(i + 1, 4)?;
+    i += 5;
+    let sep = |i: usize, c: u8| b.get(i) == Some(&c);
+    if !(sep(i, b' ') && sep(i + 3, b':') && sep(i + 6, b':') && sep(i + 9, b' ')) {
+        return None;
+    }
+    let (hour, minute, second) = (digits(i + 1, 2)?, digits(i + 4, 2)?, digits(i + 7, 2)?);
+    i += 10;
+    let minus = match b.get(i) {
+        Some(b'+') => false,
+        Some(b'-') => true,
+        _ => return None,
+    };
+    let zone = digits(i + 1, 4)?;
+    i += 5;
+    // nothing more but a comment
+    if i < b.len() {
+        let rest = b.get(i..)?;
+        let inner = rest.strip_prefix(b" (")?.strip_suffix(b")")?;
+        if inner.iter().any(|&c| matches!(c, b'(' | b')' | b'\\')) {
+            return None;
+        }
+    }
+    Some(mail_parser::DateTime {
+        year: match year {
+            0..=49 => year + 2000,
+            50..=99 => year + 1900,
+            _ => year,
+        } as u16,
+        month,
+        day: day as u8,
+        hour: hour as u8,
+        minute: minute as u8,
+        second: second as u8,
+        tz_hour: ((zone / 100) % 24) as u8,
+        tz_minute: ((zone % 100) % 60) as u8,
+        tz_before_gmt: minus,
+    })
+}
+
+/// A Date field's value for `OrigHeaders::date_raw`: squashed, None when blank.
+fn date_raw(value: &str) -> Option<String> {
+    Some(squash_ws(value, 200)).filter(|raw| !raw.is_empty())
 }
 
 const MAX_RECEIVED: usize = 30;
@@ -36,7 +143,7 @@ const MAX_BLOCK_LINES: usize = 300;
 /// The bare Message-ID inside a header value: the content of the first
 /// `<...>`, else the first token that contains '@'.  Whitespace removed.
 pub fn bare_message_id(v: &str) -> Option<String> {
-    let v = v.trim();
+    let v = v.trim_ws();
     if let Some(open) = v.find('<') {
         let rest = v.get(open + 1..).unwrap_or("");
         if let Some(close) = rest.find('>') {
@@ -66,7 +173,7 @@ fn without_ws(s: &str) -> String {
 }
 
 fn clean_id(id: &str) -> Option<String> {
-    let t = without_ws(id.trim().trim_start_matches('<').trim_end_matches('>'));
+    let t = without_ws(id.trim_ws().trim_start_matches('<').trim_end_matches('>'));
     if t.is_empty() || t.len() > 998 {
         None
     } else {
@@ -88,39 +195,71 @@ pub fn decode_raw_jis(s: &str) -> std::borrow::Cow<'_, str> {
 /// `DateTime::to_rfc3339` without `format!`: the same digits, zero-padded to
 /// the same widths (at least four for the year, two for the rest).
 pub fn rfc3339(d: &mail_parser::DateTime) -> String {
-    fn num(out: &mut String, v: u16, width: usize) {
-        let mut digits = [0u8; 5];
-        let (mut n, mut x) = (0, v);
+    /// `v` in decimal, zero-padded to `width` digits, into `out` at `n`.
+    fn num(out: &mut [u8; 40], n: &mut usize, v: u16, width: usize) {
+        let mut digits = [b'0'; 5];
+        let (mut len, mut x) = (0, v);
         loop {
-            digits[n] = b'0' + (x % 10) as u8;
-            n += 1;
+            digits[4 - len] = b'0' + (x % 10) as u8;
+            len += 1;
             x /= 10;
-            if x == 0 {
+            if x == 0 || len == 5 {
                 break;
             }
         }
-        for _ in n..width {
-            out.push('0');
-        }
-        for &c in digits[..n].iter().rev() {
-            out.push(char::from(c));
+        let len = len.max(width.min(5));
+        for &c in &digits[5 - len..] {
+            if let Some(slot) = out.get_mut(*n) {
+                *slot = c;
+            }
+            *n += 1;
         }
     }
-    let mut s = String::with_capacity(25);
-    num(&mut s, d.year, 4);
-    for (sep, v) in [('-', d.month), ('-', d.day), ('T', d.hour), (':', d.minute), (':', d.second)]
+    // at most 5 + 5 * 3 + 1 + 2 * 3 = 27 bytes
+    let mut buf = [0u8; 40];
+    let mut n = 0;
+    num(&mut buf, &mut n, d.year, 4);
+    for (sep, v) in
+        [(b'-', d.month), (b'-', d.day), (b'T', d.hour), (b':', d.minute), (b':', d.second)]
     {
-        s.push(sep);
-        num(&mut s, v.into(), 2);
+        buf[n] = sep;
+        n += 1;
+        num(&mut buf, &mut n, v.into(), 2);
     }
     if d.tz_hour != 0 || d.tz_minute != 0 {
-        s.push(if d.tz_before_gmt && (d.tz_hour > 0 || d.tz_minute > 0) { '-' } else { '+' });
-        num(&mut s, d.tz_hour.into(), 2);
-        s.push(':');
-        num(&mut s, d.tz_minute.into(), 2);
+        buf[n] = if d.tz_before_gmt && (d.tz_hour > 0 || d.tz_minute > 0) { b'-' } else { b'+' };
+        n += 1;
+        num(&mut buf, &mut n, d.tz_hour.into(), 2);
+        buf[n] = b':';
+        n += 1;
+        num(&mut buf, &mut n, d.tz_minute.into(), 2);
     } else {
-        s.push('Z');
+        buf[n] = b'Z';
+        n += 1;
     }
+    // ASCII digits and separators only
+    String::from_utf8_lossy(buf.get(..n).unwrap_or(&[])).into_owned()
+}
+
+/// `Address::iter` without its boxed iterator: the addresses of a list, or
+/// of all the groups in order.
+pub(crate) fn addrs<'a, 'x>(
+    a: &'a mail_parser::Address<'x>,
+) -> impl Iterator<Item = &'a mail_parser::Addr<'x>> {
+    let (list, groups): (&[mail_parser::Addr<'x>], &[mail_parser::Group<'x>]) = match a {
+        mail_parser::Address::List(l) => (l, &[]),
+        mail_parser::Address::Group(g) => (&[], g),
+    };
+    list.iter().chain(groups.iter().flat_map(|g| g.addresses.iter()))
+}
+
+/// `format!("{} <{}>", name, addr)`.
+fn name_addr(name: &str, addr: &str) -> String {
+    let mut s = String::with_capacity(name.len() + addr.len() + 3);
+    s.push_str(name);
+    s.push_str(" <");
+    s.push_str(addr);
+    s.push('>');
     s
 }
 
@@ -128,10 +267,10 @@ pub fn rfc3339(d: &mail_parser::DateTime) -> String {
 fn first_address_display(m: &Message<'_>) -> Option<String> {
     let addr = m.from()?.first()?;
     match (addr.name(), addr.address()) {
-        (Some(n), Some(a)) if !n.trim().is_empty() => {
-            Some(format!("{} <{}>", squash_ws(n, 200), a.trim()))
+        (Some(n), Some(a)) if !n.trim_ws().is_empty() => {
+            Some(name_addr(&squash_ws(n, 200), a.trim_ws()))
         }
-        (_, Some(a)) => Some(a.trim().to_string()),
+        (_, Some(a)) => Some(a.trim_ws().to_string()),
         (Some(n), None) => Some(squash_ws(n, 200)),
         _ => None,
     }
@@ -176,7 +315,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
             o.subject = Some(s);
         }
     }
-    for a in m.to().into_iter().chain(m.cc()).flat_map(|a| a.iter()) {
+    for a in m.to().into_iter().chain(m.cc()).flat_map(addrs) {
         if let Some(addr) = a.address().and_then(normalize_address) {
             if o.to.len() < 50 && !o.to.contains(&addr) {
                 o.to.push(addr);
@@ -197,16 +336,11 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     for (name, value) in raw_headers_named(m, |n| kind(n) != 0) {
         let k = kind(name);
         if k == 1 {
-            if o.received.len() < MAX_RECEIVED {
-                o.received.push(squash_ws(value, 2000));
+            if o.received_raw.len() < MAX_RECEIVED {
+                o.received_raw.push(value.to_string());
             }
-        } else if k == 2 && o.date.is_none() {
-            let raw = squash_ws(value, 200);
-            o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
-                Some(d) if d.is_valid() => Some(rfc3339(&d)),
-                _ if raw.is_empty() => None,
-                _ => Some(raw),
-            };
+        } else if k == 2 && o.date_raw.is_none() {
+            o.date_raw = date_raw(value);
         } else if k == 3 && o.message_id.is_none() {
             o.message_id = bare_message_id(value);
         } else if k == 4 && o.in_reply_to.is_none() {
@@ -261,6 +395,13 @@ fn from_header_lines(text: &str) -> OrigHeaders {
         if line.starts_with([' ', '\t']) {
             if let Some((_, v)) = cur.as_mut() {
                 if v.len() < 16 * 1024 {
+                    if let Cow::Borrowed(b) = v {
+                        // room for more continuation lines (most fields that
+                        // have one have several)
+                        let mut owned = String::with_capacity(2 * (b.len() + line.len()) + 16);
+                        owned.push_str(b);
+                        *v = Cow::Owned(owned);
+                    }
                     let v = v.to_mut();
                     v.push('\n');
                     v.push_str(line);
@@ -271,10 +412,13 @@ fn from_header_lines(text: &str) -> OrigHeaders {
         if let Some((f, v)) = cur.take() {
             take_field(&mut o, f, &v);
         }
-        let Some(name) = header_name(line) else { continue };
-        let value = line.get(name.len() + 1..).unwrap_or("");
+        // (`header_name` accepts every wanted name: no need to check the
+        // bytes of the others, which are skipped either way)
+        let Some(colon) = memchr::memchr(b':', line.as_bytes()) else { continue };
+        let Some(name) = line.get(..colon) else { continue };
+        let value = line.get(colon + 1..).unwrap_or("");
         match wanted_field(name) {
-            Some(usize::MAX) if o.received.len() < MAX_RECEIVED => {
+            Some(usize::MAX) if o.received_raw.len() < MAX_RECEIVED => {
                 cur = Some((usize::MAX, Cow::Borrowed(value)));
             }
             Some(usize::MAX) | None => {}
@@ -294,8 +438,8 @@ fn from_header_lines(text: &str) -> OrigHeaders {
 
 fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
     if f == usize::MAX {
-        if o.received.len() < MAX_RECEIVED {
-            o.received.push(squash_ws(v, 2000));
+        if o.received_raw.len() < MAX_RECEIVED {
+            o.received_raw.push(v.to_string());
         }
         return;
     }
@@ -322,34 +466,26 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
                 }
             }
         }
-        "date" => {
-            let raw = squash_ws(v, 200);
-            o.date = match mail_parser::DateTime::parse_rfc822(&raw) {
-                Some(d) if d.is_valid() => Some(rfc3339(&d)),
-                _ if raw.is_empty() => None,
-                _ => Some(raw),
-            };
-        }
+        "date" => o.date_raw = date_raw(v),
         name @ ("from" | "to" | "cc") => {
             let mut raw = String::with_capacity(v.len() + 1);
             raw.push_str(v);
             raw.push('\n');
-            let mut st = mail_parser::parsers::MessageStream::new(raw.as_bytes());
-            let hv = st.parse_address();
+            let hv = super::fastfield::parse_address(raw.as_bytes());
             let Some(list) = hv.as_address() else { return };
             if name == "from" {
                 if let Some(addr) = list.first() {
                     o.from = match (addr.name(), addr.address()) {
-                        (Some(n), Some(a)) if !n.trim().is_empty() => {
-                            Some(format!("{} <{}>", squash_ws(n, 200), a.trim()))
+                        (Some(n), Some(a)) if !n.trim_ws().is_empty() => {
+                            Some(name_addr(&squash_ws(n, 200), a.trim_ws()))
                         }
-                        (_, Some(a)) => Some(a.trim().to_string()),
+                        (_, Some(a)) => Some(a.trim_ws().to_string()),
                         (Some(n), None) => Some(squash_ws(n, 200)),
                         _ => None,
                     };
                 }
             } else {
-                for a in list.iter() {
+                for a in addrs(list) {
                     if let Some(addr) = a.address().and_then(normalize_address) {
                         if o.to.len() < 50 && !o.to.contains(&addr) {
                             o.to.push(addr);
@@ -456,13 +592,17 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
     // main loop anyway (no fallback can exist before an anchor).
     let is_anchor = |line: &str| {
         let (s, _) = unquote(line);
-        starts_with_ci(s, "message-id:")
-            || starts_with_ci(s, "message-id :")
-            || starts_with_ci(s, "subject:")
+        match s.as_bytes().first() {
+            Some(b'm' | b'M') => {
+                starts_with_ci(s, "message-id:") || starts_with_ci(s, "message-id :")
+            }
+            Some(b's' | b'S') => starts_with_ci(s, "subject:"),
+            _ => false,
+        }
     };
     // one pass over the lines: kept (the block may start above its anchor)
     // until the first anchor shows whether there is anything to look at
-    let mut all: Vec<&str> = Vec::new();
+    let mut all: Vec<&str> = Vec::with_capacity(128);
     let mut it = lines(text).take(max_lines);
     let first = loop {
         let line = it.next()?;
@@ -499,7 +639,7 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         if h.message_id.is_none() {
             // mail-parser may reject odd ids: take the raw value
             let raw = s.split_once(':').map(|x| x.1).unwrap_or("");
-            let raw = if raw.trim().is_empty() {
+            let raw = if raw.trim_ws().is_empty() {
                 all.get(i + 1).map(|l| unquote(l).0).unwrap_or("")
             } else {
                 raw
@@ -577,7 +717,7 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
             block.push_str(s.trim_end());
         } else {
             block.push_str("\n ");
-            block.push_str(s.trim());
+            block.push_str(s.trim_ws());
         }
     }
     block.push_str("\n\n");
@@ -603,8 +743,25 @@ mod tests {
         assert_eq!(q.headers.message_id.as_deref(), Some("orig@example.com"));
         assert_eq!(q.headers.subject.as_deref(), Some("héllo"));
         assert_eq!(q.headers.to, vec!["You@example.net".to_string()]);
-        assert_eq!(q.headers.received.len(), 1);
-        assert_eq!(q.headers.date.as_deref(), Some("2015-01-01T00:00:00Z"));
+        assert_eq!(q.headers.clone().take_received().len(), 1);
+        assert_eq!(q.headers.clone().take_date().as_deref(), Some("2015-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn wanted_names_are_header_names() {
+        for n in ["to", "Cc", "FROM", "date", "Subject", "received", "Message-ID", "in-reply-to"] {
+            assert!(wanted_field(n).is_some());
+            assert_eq!(header_name(&format!("{n}: x")), Some(n));
+        }
+    }
+
+    #[test]
+    fn addrs_are_address_iter() {
+        for v in [&b" a@b, C <c@d>\n"[..], b" g: a@b, c@d; h: e@f;\n", b" x\n"] {
+            let hv = mail_parser::parsers::MessageStream::new(v).parse_address();
+            let a = hv.as_address().expect("address");
+            assert_eq!(addrs(a).collect::<Vec<_>>(), a.iter().collect::<Vec<_>>());
+        }
     }
 
     #[test]
@@ -612,6 +769,97 @@ mod tests {
         let t = "Message-ID: <own@x>\n\nMessage-Id: <b@c>\n";
         let q = find_quoted(t, Some("own@x"), 1000).expect("quoted headers");
         assert_eq!(q.headers.message_id.as_deref(), Some("b@c"));
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    #[test]
+    fn usual_dates_parse_as_mail_parser_parses_them() {
+        let pieces: &[&[&str]] = &[
+            &["", "Mon, ", "Tue, ", "mon, ", "Mo, ", "Mon,", "Mon ", "123, "],
+            &["2", "02", "31", "0", "99", "123", "x", ""],
+            &[" "],
+            &[
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+                "jan", "JAN", "Foo", "Ja", "Sept",
+            ],
+            &[" ", "  "],
+            &["2023", "1999", "0049", "0050", "0099", "9999", "23", "20234", "abcd"],
+            &[" "],
+            &["10:00:00", "23:59:59", "99:99:99", "1:00:00", "10:00", "10:0a:00", "10-00-00"],
+            &[" "],
+            &[
+                "+0100", "-0800", "+0000", "-0000", "+2459", "+9999", "+100", "GMT", "+01:00",
+                "-12345",
+            ],
+            &[
+                "",
+                " (UTC)",
+                " (Pacific Standard Time)",
+                " (a (b))",
+                " (x\\)",
+                " x",
+                " ()",
+                "(UTC)",
+                ";",
+            ],
+        ];
+        let mut x: u64 = 0x4528_21E6_38D0_1377;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut fast = 0;
+        for _ in 0..200_000 {
+            let mut s = String::new();
+            for slot in pieces {
+                // mostly the first choices: most strings are close to usual
+                let k = (next() % (slot.len() as u64 * 2)) as usize;
+                s.push_str(slot[if k < slot.len() { k } else { k % 3 % slot.len() }]);
+            }
+            if let Some(d) = super::parse_usual_date(&s) {
+                fast += 1;
+                assert_eq!(Some(d), mail_parser::DateTime::parse_rfc822(&s), "{s:?}");
+            }
+        }
+        assert!(fast > 5_000, "{fast}");
+    }
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    #[test]
+    fn rfc3339_is_mail_parsers() {
+        let mut x: u64 = 0x243F_6A88_85A3_08D3;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for k in 0..100_000u32 {
+            let year = match k % 4 {
+                0 => (next() % 10_000) as u16,
+                1 => u16::MAX - (next() % 3) as u16,
+                _ => 1970 + (next() % 100) as u16,
+            };
+            let byte = |r: u64| if k % 3 == 0 { (r % 256) as u8 } else { (r % 60) as u8 };
+            let d = mail_parser::DateTime {
+                year,
+                month: byte(next()),
+                day: byte(next()),
+                hour: byte(next()),
+                minute: byte(next()),
+                second: byte(next()),
+                tz_before_gmt: next() % 2 == 0,
+                tz_hour: if k % 5 == 0 { 0 } else { byte(next()) },
+                tz_minute: if k % 7 == 0 { 0 } else { byte(next()) },
+            };
+            assert_eq!(super::rfc3339(&d), d.to_rfc3339(), "{d:?}");
+        }
     }
 }
 

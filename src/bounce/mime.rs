@@ -13,11 +13,12 @@
 //! Bounded: at most [`MAX_LEAVES`] leaf parts and [`MAX_DEPTH`] levels of
 //! nested multiparts; every scan is linear in the input.
 
+use super::text::TrimWs;
 use std::borrow::Cow;
 
+use super::fastfield as ff;
 use super::text::lossy;
 
-use mail_parser::parsers::MessageStream;
 use mail_parser::{
     Encoding, Header, HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType,
 };
@@ -159,6 +160,8 @@ fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
     // entries one doubling at a time costs more than the parse of most fields
     let mut headers = Vec::with_capacity(if want == Want::Part { 6 } else { 48 });
     let mut pos = 0;
+    // fields seen (at most 10 000 are kept, as in mail-parser)
+    let mut fields = 0;
     while pos < data.len() {
         // white space before a field name; a line break there ends the header
         let mut i = pos;
@@ -183,16 +186,20 @@ fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
         }
         let field_end = (end + 1).min(data.len());
         let name_bytes = data[i..colon].trim_ascii_end();
-        if !name_bytes.is_empty() && headers.len() < 10_000 {
+        if !name_bytes.is_empty() && fields < 10_000 {
+            fields += 1;
             let value = &data[colon + 1..field_end];
             let (name, v) = field(name_bytes, value, want);
-            headers.push(Header {
-                name,
-                value: v,
-                offset_field: i as u32,
-                offset_start: (colon + 1) as u32,
-                offset_end: field_end as u32,
-            });
+            // a MIME part's other fields are never looked at: not kept
+            if want != Want::Part || !matches!(name, HeaderName::Other(_)) {
+                headers.push(Header {
+                    name,
+                    value: v,
+                    offset_field: i as u32,
+                    offset_start: (colon + 1) as u32,
+                    offset_end: field_end as u32,
+                });
+            }
         }
         pos = field_end;
     }
@@ -213,6 +220,10 @@ enum Want {
 
 /// A field's name and, for the fields read through mail-parser, its parsed value.
 fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, HeaderValue<'a>) {
+    // the lengths of the names matched below: other names need no lower-casing
+    if !matches!(name.len(), 2 | 4 | 7 | 10 | 12 | 19 | 25) {
+        return (other_name(name, want), HeaderValue::Empty);
+    }
     let mut lower = [0u8; 32];
     let n = match lower.get_mut(..name.len()) {
         Some(l) => {
@@ -222,28 +233,115 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
         }
         None => &[][..],
     };
-    let mut st = MessageStream::new(value);
     let (addr, mime) = (want != Want::Part, want != Want::Nested);
-    let empty = HeaderValue::Empty;
+    let empty = || HeaderValue::Empty;
     match n {
-        b"from" => (HeaderName::From, if addr { st.parse_address() } else { empty }),
+        b"from" => (HeaderName::From, if addr { ff::parse_address(value) } else { empty() }),
         // the root's To is parsed on first use (`root_to_addrs`)
-        b"to" => (HeaderName::To, if want == Want::Nested { st.parse_address() } else { empty }),
-        b"cc" => (HeaderName::Cc, if want == Want::Nested { st.parse_address() } else { empty }),
-        b"subject" => (HeaderName::Subject, if addr { st.parse_unstructured() } else { empty }),
-        b"message-id" => (HeaderName::MessageId, if addr { st.parse_id() } else { empty }),
+        b"to" => {
+            (HeaderName::To, if want == Want::Nested { ff::parse_address(value) } else { empty() })
+        }
+        b"cc" => {
+            (HeaderName::Cc, if want == Want::Nested { ff::parse_address(value) } else { empty() })
+        }
+        b"subject" => {
+            (HeaderName::Subject, if addr { ff::parse_unstructured(value) } else { empty() })
+        }
+        b"message-id" => (HeaderName::MessageId, if addr { ff::parse_id(value) } else { empty() }),
         b"content-type" => {
-            (HeaderName::ContentType, if mime { st.parse_content_type() } else { empty })
+            (HeaderName::ContentType, if mime { ff::parse_content_type(value) } else { empty() })
         }
-        b"content-disposition" => {
-            (HeaderName::ContentDisposition, if mime { st.parse_content_type() } else { empty })
-        }
+        b"content-disposition" => (
+            HeaderName::ContentDisposition,
+            if mime { ff::parse_content_type(value) } else { empty() },
+        ),
         b"content-transfer-encoding" => (
             HeaderName::ContentTransferEncoding,
-            if mime { st.parse_unstructured() } else { empty },
+            if mime { ff::parse_unstructured(value) } else { empty() },
         ),
-        _ => (HeaderName::Other(lossy(name)), HeaderValue::Empty),
+        _ => (other_name(name, want), HeaderValue::Empty),
     }
+}
+
+/// `lossy(name)` of a field name, without the UTF-8 check for the names
+/// common in bounces and their originals (the same text either way).
+fn name_text(name: &[u8]) -> Cow<'_, str> {
+    Cow::Borrowed(match name {
+        b"Received" => "Received",
+        b"Date" => "Date",
+        b"MIME-Version" => "MIME-Version",
+        b"Mime-Version" => "Mime-Version",
+        b"Return-Path" => "Return-Path",
+        b"Return-path" => "Return-path",
+        b"Auto-Submitted" => "Auto-Submitted",
+        b"Delivered-To" => "Delivered-To",
+        b"Authentication-Results" => "Authentication-Results",
+        b"DKIM-Signature" => "DKIM-Signature",
+        b"X-Mailer" => "X-Mailer",
+        b"X-Received" => "X-Received",
+        b"Received-SPF" => "Received-SPF",
+        b"X-Original-To" => "X-Original-To",
+        b"X-Postfix-Queue-ID" => "X-Postfix-Queue-ID",
+        b"X-Postfix-Sender" => "X-Postfix-Sender",
+        b"X-Failed-Recipients" => "X-Failed-Recipients",
+        b"X-Gm-Message-State" => "X-Gm-Message-State",
+        b"X-Google-DKIM-Signature" => "X-Google-DKIM-Signature",
+        b"X-Google-Smtp-Source" => "X-Google-Smtp-Source",
+        b"References" => "References",
+        b"In-Reply-To" => "In-Reply-To",
+        b"Reply-To" => "Reply-To",
+        b"User-Agent" => "User-Agent",
+        b"Envelope-to" => "Envelope-to",
+        b"Delivery-date" => "Delivery-date",
+        b"X-Originating-IP" => "X-Originating-IP",
+        b"Content-Language" => "Content-Language",
+        b"X-Microsoft-Antispam-Message-Info" => "X-Microsoft-Antispam-Message-Info",
+        b"X-MS-Exchange-Organization-AuthAs" => "X-MS-Exchange-Organization-AuthAs",
+        b"Thread-Index" => "Thread-Index",
+        b"Thread-Topic" => "Thread-Topic",
+        b"Importance" => "Importance",
+        b"X-Priority" => "X-Priority",
+        b"X-MSMail-Priority" => "X-MSMail-Priority",
+        b"X-MimeOLE" => "X-MimeOLE",
+        b"X-Virus-Scanned" => "X-Virus-Scanned",
+        b"Precedence" => "Precedence",
+        b"Sender" => "Sender",
+        b"List-Id" => "List-Id",
+        b"List-Unsubscribe" => "List-Unsubscribe",
+        b"ARC-Seal" => "ARC-Seal",
+        b"ARC-Message-Signature" => "ARC-Message-Signature",
+        b"ARC-Authentication-Results" => "ARC-Authentication-Results",
+        b"X-Spam-Status" => "X-Spam-Status",
+        b"X-Spam-Score" => "X-Spam-Score",
+        b"X-Spam-Flag" => "X-Spam-Flag",
+        b"X-SES-Outgoing" => "X-SES-Outgoing",
+        b"Feedback-ID" => "Feedback-ID",
+        b"X-Original-Message-ID" => "X-Original-Message-ID",
+        b"X-Mailer-Daemon-Error" => "X-Mailer-Daemon-Error",
+        b"Content-Description" => "Content-Description",
+        b"Errors-To" => "Errors-To",
+        b"X-Autoreply" => "X-Autoreply",
+        b"X-Loop" => "X-Loop",
+        b"X-Authentication-Warning" => "X-Authentication-Warning",
+        b"Organization" => "Organization",
+        b"Content-ID" => "Content-ID",
+        b"X-MS-Has-Attach" => "X-MS-Has-Attach",
+        b"X-MS-TNEF-Correlator" => "X-MS-TNEF-Correlator",
+        b"Accept-Language" => "Accept-Language",
+        b"X-Sender" => "X-Sender",
+        b"X-Message-Info" => "X-Message-Info",
+        b"X-Message-Delivery" => "X-Message-Delivery",
+        b"X-SenderID" => "X-SenderID",
+        b"X-Report-Abuse" => "X-Report-Abuse",
+        b"X-Mailgun-Sid" => "X-Mailgun-Sid",
+        _ => return lossy(name),
+    })
+}
+
+/// The name of a field not read through mail-parser (empty in a MIME part's
+/// header: such fields are not kept there, see `parse_head`).
+fn other_name(name: &[u8], want: Want) -> HeaderName<'_> {
+    HeaderName::Other(if want == Want::Part { Cow::Borrowed("") } else { name_text(name) })
 }
 
 /// The bounce's own To addresses (trimmed, lowercased) from the last To
@@ -258,7 +356,7 @@ pub(crate) fn root_to_addrs(m: &Message<'_>) -> Vec<String> {
     let parsed;
     let value = if matches!(h.value, HeaderValue::Empty) {
         let raw = m.raw_message.get(h.offset_start as usize..h.offset_end as usize).unwrap_or(&[]);
-        parsed = MessageStream::new(raw).parse_address();
+        parsed = ff::parse_address(raw);
         &parsed
     } else {
         &h.value
@@ -266,9 +364,9 @@ pub(crate) fn root_to_addrs(m: &Message<'_>) -> Vec<String> {
     value
         .as_address()
         .into_iter()
-        .flat_map(|a| a.iter())
+        .flat_map(super::headers::addrs)
         .filter_map(|a| a.address())
-        .map(|x| x.trim().to_ascii_lowercase())
+        .map(|x| x.trim_ws().to_ascii_lowercase())
         .collect()
 }
 
@@ -331,8 +429,8 @@ fn entity<'a>(
     let ct = part.content_type();
     let (ctype, subtype) = match ct {
         Some(c) => (
-            lower_known(c.ctype().trim(), KNOWN_TYPES),
-            lower_known(c.subtype().unwrap_or("").trim(), KNOWN_SUBTYPES),
+            lower_known(c.ctype().trim_ws(), KNOWN_TYPES),
+            lower_known(c.subtype().unwrap_or("").trim_ws(), KNOWN_SUBTYPES),
         ),
         None if in_digest => (Cow::Borrowed("message"), Cow::Borrowed("rfc822")),
         None => (Cow::Borrowed("text"), Cow::Borrowed("plain")),
@@ -362,7 +460,7 @@ fn entity<'a>(
     };
     let charset = ct
         .and_then(|c| c.attribute("charset"))
-        .map(|s| lower_known(s.trim().trim_matches('"'), KNOWN_CHARSETS))
+        .map(|s| lower_known(s.trim_ws().trim_matches('"'), KNOWN_CHARSETS))
         .filter(|s| !s.is_empty());
     out.push(Leaf {
         ctype,
@@ -386,7 +484,7 @@ fn split_multipart(body: &[u8], boundary: &[u8]) -> Option<Vec<(usize, usize)>> 
     delim.extend_from_slice(b"\n--");
     delim.extend_from_slice(boundary);
     // One searcher for "--boundary"; a delimiter after the first must follow a line break.
-    let first = memchr::memmem::Finder::new(&delim[1..]);
+    let first = DelimFinder::new(&delim[1..]);
     let after_lf = |from: usize| -> Option<usize> {
         // the first "\n--boundary" at or after `from` (its '\n' position)
         let mut p = from + 1;
@@ -449,6 +547,56 @@ fn split_multipart(body: &[u8], boundary: &[u8]) -> Option<Vec<(usize, usize)>> 
         }
     }
     Some(out)
+}
+
+/// A substring searcher for a multipart delimiter.  memchr's searcher for a
+/// needle longer than 32 bytes (most boundaries) costs thousands of
+/// instructions to build; this one searches for the first 32 bytes and
+/// checks the rest at each match.  After a few failed checks (a body built
+/// to repeat the prefix) it builds the full searcher, so the work stays
+/// linear.  Same results as `memmem::find` of the whole needle.
+struct DelimFinder<'n> {
+    needle: &'n [u8],
+    prefix: memchr::memmem::Finder<'n>,
+    full: std::cell::OnceCell<memchr::memmem::Finder<'n>>,
+    misses: std::cell::Cell<u32>,
+}
+
+impl<'n> DelimFinder<'n> {
+    const PREFIX: usize = 32;
+    const MAX_MISSES: u32 = 16;
+
+    fn new(needle: &'n [u8]) -> DelimFinder<'n> {
+        DelimFinder {
+            needle,
+            prefix: memchr::memmem::Finder::new(&needle[..needle.len().min(Self::PREFIX)]),
+            full: std::cell::OnceCell::new(),
+            misses: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The first occurrence of the needle in `hay`.
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        if self.needle.len() <= Self::PREFIX {
+            return self.prefix.find(hay);
+        }
+        if let Some(full) = self.full.get() {
+            return full.find(hay);
+        }
+        let mut from = 0;
+        loop {
+            let at = from + self.prefix.find(hay.get(from..)?)?;
+            if hay.get(at..).is_some_and(|h| h.starts_with(self.needle)) {
+                return Some(at);
+            }
+            self.misses.set(self.misses.get() + 1);
+            if self.misses.get() > Self::MAX_MISSES {
+                let full = self.full.get_or_init(|| memchr::memmem::Finder::new(self.needle));
+                return full.find(hay.get(at + 1..)?).map(|p| at + 1 + p);
+            }
+            from = at + 1;
+        }
+    }
 }
 
 pub(crate) fn decode_cte(b: &[u8], cte: Cte) -> Cow<'_, [u8]> {
@@ -609,6 +757,21 @@ fn jis_plain(c: u8) -> bool {
     c < 0x80 && !matches!(c, 0x0E | 0x0F | 0x1B)
 }
 
+/// The first byte at or after `pos` that is not `jis_plain` (`b.len()` when
+/// none): SIMD searches for the three control bytes in ASCII text.
+fn first_not_jis_plain(b: &[u8], pos: usize) -> usize {
+    let Some(rest) = b.get(pos..) else { return b.len() };
+    let controls = |r: &[u8]| memchr::memchr3(0x0E, 0x0F, 0x1B, r);
+    let found = if rest.is_ascii() {
+        controls(rest)
+    } else {
+        // the first 8-bit byte bounds the search
+        let high = rest.iter().position(|&c| c >= 0x80).unwrap_or(rest.len());
+        controls(&rest[..high]).or(Some(high))
+    };
+    found.map_or(b.len(), |p| pos + p)
+}
+
 /// 7-bit ISO-2022-JP decoded piecewise with `dec` (a whole-input decoder):
 /// runs of plain ASCII between escapes are copied, and the decoder sees only
 /// the stretches from the first other byte up to a return to ASCII ("ESC ( B"
@@ -621,7 +784,7 @@ fn decode_iso2022jp(b: &[u8], dec: fn(&[u8]) -> String) -> String {
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     let mut pos = 0;
     while pos < b.len() {
-        let run_end = b[pos..].iter().position(|&c| !jis_plain(c)).map_or(b.len(), |p| pos + p);
+        let run_end = first_not_jis_plain(b, pos);
         out.push_str(std::str::from_utf8(&b[pos..run_end]).unwrap_or_default());
         if run_end == b.len() {
             break;
@@ -644,7 +807,7 @@ pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, 
         // ISO-2022-JP text that never leaves ASCII (no ESC, SO or SI) decodes
         // to itself
         _ if is_iso2022jp(cs) => {
-            if b.iter().all(|&c| jis_plain(c)) {
+            if first_not_jis_plain(b, 0) == b.len() {
                 lossy(b)
             } else if b.is_ascii() {
                 match mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp") {
@@ -727,6 +890,62 @@ mod tests {
                 input.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
             }
             assert_eq!(decode_iso2022jp(&input, whole), whole(&input), "{:?}", input);
+        }
+    }
+
+    #[test]
+    fn delimiter_search_is_memmem() {
+        let long = b"--=_Part_0123456789abcdefghijklmnopqrstuvwxyz_X";
+        let pieces: &[&[u8]] = &[
+            b"--",
+            b"=_Part_0123456789abcdefghijklmnopqr",
+            b"stuvwxyz_X",
+            b"stuvwxyz_Y",
+            b"\n",
+            b"x",
+            &long[..],
+            b"--ab",
+        ];
+        let mut x: u64 = 0xA076_1D64_78BD_642F;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for needle in [&long[..], &b"--ab"[..], &long[..33]] {
+            for _ in 0..20_000 {
+                let mut hay = Vec::new();
+                for _ in 0..next() % 60 {
+                    hay.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+                }
+                // one finder over several searches, as split_multipart uses it
+                let f = DelimFinder::new(needle);
+                for from in [0, hay.len() / 3, hay.len() / 2] {
+                    let h = &hay[from..];
+                    assert_eq!(f.find(h), memchr::memmem::find(h, needle));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn jis_plain_search() {
+        for b in [&b"abc"[..], b"a\x1bb", b"\x0e", b"ab\x0f", b"a\xffb\x1b", b"\xc3\xa9", b""] {
+            for pos in 0..=b.len() + 1 {
+                let want = b
+                    .get(pos..)
+                    .and_then(|r| r.iter().position(|&c| !jis_plain(c)))
+                    .map_or(b.len(), |p| pos + p);
+                assert_eq!(first_not_jis_plain(b, pos), want, "{b:?} {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn common_names_are_their_text() {
+        for n in [&b"Received"[..], b"X-Mailer", b"received", b"X-\xff", b"", b"Return-path"] {
+            assert_eq!(name_text(n), lossy(n));
         }
     }
 

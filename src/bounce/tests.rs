@@ -146,3 +146,23 @@ fn kind_names() {
         assert_eq!(k.to_string(), kind_name(&k));
     }
 }
+
+#[test]
+fn cat_debug_is_format_debug() {
+    for s in [
+        "",
+        "user unknown",
+        "doesn't exist",
+        "verzögert",
+        "a\"b",
+        "a\\b",
+        "tab\there",
+        "\u{7f}",
+        "\u{301}x",
+        "日本",
+        "~ !",
+    ] {
+        assert_eq!(super::cat_debug("x (", s, ")"), format!("x ({:?})", s));
+    }
+    assert_eq!(super::cat(&["a", "", "bc"]), "abc");
+}

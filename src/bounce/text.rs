@@ -92,7 +92,9 @@ pub fn squash_ws(s: &str, max: usize) -> String {
                 i += 1;
                 continue;
             }
-            let j = ascii_word_end(b, i + 1);
+            // the run of ASCII words separated by single spaces from i:
+            // copied in one piece
+            let j = regular_run_end(b, i + 1);
             if pending_space {
                 out.push(' ');
                 pending_space = false;
@@ -101,6 +103,11 @@ pub fn squash_ws(s: &str, max: usize) -> String {
             let room = max.saturating_sub(out.len());
             if run.len() > room {
                 out.push_str(run.get(..room).unwrap_or(""));
+                // word by word, a space after a word that filled the room
+                // was written before the next word's length check
+                if room > 0 && run.as_bytes().get(room) == Some(&b' ') {
+                    out.push(' ');
+                }
                 break;
             }
             out.push_str(run);
@@ -148,6 +155,50 @@ fn squashed_already(b: &[u8]) -> bool {
             None => return true,
             Some(b' ') => i = j + 1,
             Some(_) => return false,
+        }
+    }
+}
+
+/// An ASCII byte other than white space (control characters included).
+#[inline]
+fn is_word_byte_ascii(c: u8) -> bool {
+    c < 0x80 && !matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+}
+
+/// End of the run from `i` of ASCII words separated by single spaces: the
+/// first byte at or after `i` that is neither a word byte
+/// ([`is_word_byte_ascii`]) nor a space followed by one (`b.len()` when
+/// none).  Eight bytes at a time (SWAR, with the following eight for the
+/// byte after each space); a flagged byte is checked exactly (the flags may
+/// include bytes that are fine, never miss one that is not).
+fn regular_run_end(b: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // high bit of each byte < 0x21 or >= 0x80 (and maybe of bytes above one)
+    let special = |x: u64| (x.wrapping_sub(LO * 0x21) | x) & HI;
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
+    loop {
+        while let (Some(c0), Some(c1)) = (b.get(i..i + 8), b.get(i + 1..i + 9)) {
+            let (x0, x1) = (word(c0), word(c1));
+            // exactly the space bytes
+            let t = x0 ^ (LO * 0x20);
+            let space = !(((t & !HI) + (LO * 0x7F)) | t) & HI;
+            let bad = (special(x0) & !space) | (space & special(x1));
+            if bad != 0 {
+                i += (bad.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match b.get(i) {
+            None => return b.len(),
+            Some(&c) if is_word_byte_ascii(c) => i += 1,
+            Some(b' ') if b.get(i + 1).is_some_and(|&n| is_word_byte_ascii(n)) => i += 2,
+            Some(_) => return i,
         }
     }
 }
@@ -279,6 +330,38 @@ fn caseless_len(b: &[u8]) -> Option<usize> {
             Some(3)
         }
         _ => None,
+    }
+}
+
+/// `s.trim()`, without decoding chars when both ends are ASCII (for ASCII,
+/// `char::is_whitespace` is these six bytes).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+    let mut i = 0;
+    while i < b.len() && ws(b[i]) {
+        i += 1;
+    }
+    let mut j = b.len();
+    while j > i && ws(b[j - 1]) {
+        j -= 1;
+    }
+    if b.get(i).is_some_and(|&c| c >= 0x80) || (j > i && b[j - 1] >= 0x80) {
+        return s.trim();
+    }
+    s.get(i..j).unwrap_or("")
+}
+
+/// [`trim`] as a method, for `str`, `String` and `Cow<str>` alike.
+pub trait TrimWs {
+    fn trim_ws(&self) -> &str;
+}
+
+impl TrimWs for str {
+    #[inline]
+    fn trim_ws(&self) -> &str {
+        trim(self)
     }
 }
 
@@ -851,20 +934,49 @@ pub const GENERIC_FAIL: &[&str] = &[
 struct PhraseTable {
     /// Per byte: bit 0 a word byte ([`is_word_byte`]), bit 1 some phrase starts with it.
     class: [u8; 256],
-    /// Per first byte: (second byte, the phrases starting with the pair, in
-    /// `PHRASES` order).  One-byte phrases are in every group of their byte.
-    by_pair: Vec<Vec<(u8, Vec<u16>)>>,
-    /// Per first byte: its one-byte phrases (for the last byte of the text
-    /// and second bytes no longer phrase starts with).
-    single: Vec<Vec<u16>>,
-    /// Bit set of the (first byte, second byte) pairs some phrase starts with
-    /// (a one-byte phrase sets every pair of its byte).
+    /// Open-addressing table over the phrases' first four bytes (every
+    /// phrase has at least four): (key, start and length in `quad_ids`;
+    /// length 0 for an empty slot).
+    quad: Vec<(u32, u16, u16)>,
+    /// The phrases of each key, in `PHRASES` order.
+    quad_ids: Vec<u16>,
+    /// Bit set of the (first byte, second byte) pairs some phrase starts with.
     pairs: Vec<u64>,
     /// Per phrase: counts as MTA-typical failure wording.
     mta: Vec<bool>,
     /// Per phrase: its first (up to) eight bytes as a little-endian word and
     /// the mask of those bytes, to reject candidates with one comparison.
     head: Vec<(u64, u64)>,
+}
+
+/// Slots of `PhraseTable::quad` (a power of two, well above the number of keys).
+const QUAD_SLOTS: usize = 2048;
+
+#[inline]
+fn quad_slot(key: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> 21) as usize & (QUAD_SLOTS - 1)
+}
+
+impl PhraseTable {
+    /// The phrases whose first four bytes are `key` (in `PHRASES` order).
+    #[inline]
+    fn phrases_with(&self, key: u32) -> &[u16] {
+        let mut slot = quad_slot(key);
+        for _ in 0..QUAD_SLOTS {
+            let Some(&(k, start, len)) = self.quad.get(slot) else { return &[] };
+            if len == 0 {
+                return &[];
+            }
+            if k == key {
+                return self
+                    .quad_ids
+                    .get(usize::from(start)..usize::from(start) + usize::from(len))
+                    .unwrap_or(&[]);
+            }
+            slot = (slot + 1) & (QUAD_SLOTS - 1);
+        }
+        &[]
+    }
 }
 
 /// The first (up to) eight bytes of `b` as a little-endian word, zero-padded.
@@ -883,49 +995,43 @@ fn table() -> &'static PhraseTable {
         for (c, k) in class.iter_mut().enumerate() {
             *k = u8::from(is_word_byte(c as u8));
         }
-        let mut by_pair: Vec<Vec<(u8, Vec<u16>)>> = vec![Vec::new(); 256];
-        let mut single: Vec<Vec<u16>> = vec![Vec::new(); 256];
+        // (first four bytes, phrase index), sorted: the phrases of a key
+        // together, in PHRASES order
+        let mut keyed: Vec<(u32, u16)> = Vec::with_capacity(PHRASES.len());
         for (i, (_, p)) in PHRASES.iter().enumerate() {
             let pb = p.as_bytes();
             let Some(&b0) = pb.first() else { continue };
             class[b0 as usize] |= 2;
-            match pb.get(1) {
-                Some(&b1) => {
-                    let groups = &mut by_pair[b0 as usize];
-                    match groups.iter_mut().find(|(s, _)| *s == b1) {
-                        Some((_, v)) => v.push(i as u16),
-                        None => groups.push((b1, vec![i as u16])),
-                    }
-                }
-                None => single[b0 as usize].push(i as u16),
-            }
+            let Some(q) = pb.first_chunk::<4>() else { continue };
+            keyed.push((u32::from_le_bytes(*q), i as u16));
         }
-        // one-byte phrases belong to every pair of their byte (kept in PHRASES order)
-        for (groups, one) in by_pair.iter_mut().zip(&single) {
-            for (_, v) in groups.iter_mut() {
-                v.extend_from_slice(one);
-                v.sort_unstable();
+        keyed.sort_unstable();
+        let mut quad = vec![(0u32, 0u16, 0u16); QUAD_SLOTS];
+        let quad_ids: Vec<u16> = keyed.iter().map(|k| k.1).collect();
+        let mut start = 0;
+        while start < keyed.len() {
+            let key = keyed[start].0;
+            let len = keyed[start..].iter().take_while(|k| k.0 == key).count();
+            let mut slot = quad_slot(key);
+            while quad[slot].2 != 0 {
+                slot = (slot + 1) & (QUAD_SLOTS - 1);
             }
+            quad[slot] = (key, start as u16, len as u16);
+            start += len;
         }
+        // (every phrase has at least two bytes: see `quad`)
         let mut pairs = vec![0u64; 65536 / 64];
         for (_, p) in PHRASES.iter() {
-            let pb = p.as_bytes();
-            let Some(&b0) = pb.first() else { continue };
-            let seconds: Vec<u8> = match pb.get(1) {
-                Some(&b1) => vec![b1],
-                None => (0..=255).collect(),
-            };
-            for b1 in seconds {
+            if let Some(&[b0, b1]) = p.as_bytes().first_chunk::<2>() {
                 let k = (b0 as usize) << 8 | b1 as usize;
                 if let Some(w) = pairs.get_mut(k / 64) {
                     *w |= 1 << (k % 64);
                 }
             }
         }
-        let mta = PHRASES
-            .iter()
-            .map(|(c, p)| *c == Cat::Failure && !WEAK_FAIL.contains(p) && !GENERIC_FAIL.contains(p))
-            .collect();
+        let weak: std::collections::HashSet<&str> =
+            WEAK_FAIL.iter().chain(GENERIC_FAIL).copied().collect();
+        let mta = PHRASES.iter().map(|(c, p)| *c == Cat::Failure && !weak.contains(p)).collect();
         let head = PHRASES
             .iter()
             .map(|(_, p)| {
@@ -933,7 +1039,7 @@ fn table() -> &'static PhraseTable {
                 (head8(p.as_bytes()), if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 })
             })
             .collect();
-        PhraseTable { class, by_pair, single, pairs, mta, head }
+        PhraseTable { class, quad, quad_ids, pairs, mta, head }
     })
 }
 
@@ -1001,19 +1107,16 @@ fn try_phrases_at(t: &PhraseTable, b: &[u8], i: usize, hits: &mut Hits) {
     if t.class[c as usize] & 2 == 0 {
         return;
     }
-    let cands: &[u16] = match rest.get(1) {
-        Some(&b1) => {
-            let k = (c as usize) << 8 | b1 as usize;
-            if t.pairs.get(k / 64).is_none_or(|w| w & (1 << (k % 64)) == 0) {
-                return;
-            }
-            match t.by_pair[c as usize].iter().find(|(s, _)| *s == b1) {
-                Some((_, v)) => v,
-                None => &t.single[c as usize],
-            }
-        }
-        None => &t.single[c as usize],
-    };
+    // every phrase has at least four bytes
+    let Some(q) = rest.first_chunk::<4>() else { return };
+    let k = (c as usize) << 8 | q[1] as usize;
+    if t.pairs.get(k / 64).is_none_or(|w| w & (1 << (k % 64)) == 0) {
+        return;
+    }
+    let cands = t.phrases_with(u32::from_le_bytes(*q));
+    if cands.is_empty() {
+        return;
+    }
     // phrase bytes are never zero, so the zero padding past the end never matches
     let w = head8(rest);
     for &pi in cands {
@@ -1081,6 +1184,65 @@ pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
 /// Clean an address candidate: strip brackets/quotes/trailing dots, require
 /// local@domain.tld, lowercase the domain.
 pub fn normalize_address(raw: &str) -> Option<String> {
+    if raw.is_ascii() {
+        normalize_ascii_address(raw)
+    } else {
+        normalize_address_chars(raw)
+    }
+}
+
+/// [`normalize_address`] of ASCII text, byte by byte: the same steps as
+/// [`normalize_address_chars`] (for ASCII, `char::is_whitespace` is these six
+/// bytes and `char::is_alphanumeric` is `u8::is_ascii_alphanumeric`).
+fn normalize_ascii_address(raw: &str) -> Option<String> {
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+    let b = raw.as_bytes();
+    let mut s = b.iter().position(|c| !ws(c)).unwrap_or(b.len());
+    let mut e = b.iter().rposition(|c| !ws(c)).map_or(s, |p| p + 1);
+    while s < e
+        && matches!(b[s], b'<' | b'"' | b'\'' | b'(' | b'[' | b':' | b';' | b',' | b'#' | b'*')
+    {
+        s += 1;
+    }
+    while e > s && matches!(b[e - 1], b'>' | b'"' | b'\'' | b')' | b']' | b'.' | b',' | b';' | b':')
+    {
+        e -= 1;
+    }
+    let t = raw.get(s..e)?;
+    let t = t.strip_prefix("mailto:").unwrap_or(t);
+    let at = t.bytes().rposition(|c| c == b'@')?;
+    let local = t.get(..at)?;
+    let domain = t.get(at + 1..)?;
+    if local.is_empty() || domain.len() < 3 || !domain.contains('.') || local.len() > 128 {
+        return None;
+    }
+    if domain.starts_with('.') || domain.starts_with('-') || domain.contains("..") {
+        return None;
+    }
+    if local.bytes().any(|c| ws(&c))
+        || domain
+            .bytes()
+            .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'[' | b']' | b':')))
+    {
+        return None;
+    }
+    let local = local.trim_start_matches('.');
+    if local.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(local.len() + 1 + domain.len());
+    out.push_str(local);
+    out.push('@');
+    let start = out.len();
+    out.push_str(domain);
+    if let Some(d) = out.get_mut(start..) {
+        d.make_ascii_lowercase();
+    }
+    Some(out)
+}
+
+/// [`normalize_address`] char by char (any text).
+fn normalize_address_chars(raw: &str) -> Option<String> {
     let t = raw
         .trim()
         .trim_start_matches(['<', '"', '\'', '(', '[', ':', ';', ',', '#', '*'])
@@ -1402,5 +1564,230 @@ mod tests {
     fn truncation_char_boundary() {
         assert_eq!(truncate_str("héllo", 2), "h");
         assert_eq!(squash_ws("  a \n\t b  ", 10), "a b");
+    }
+
+    #[test]
+    fn ascii_address_normalisation_is_the_char_one() {
+        let pieces = [
+            "a",
+            "B.c",
+            "@",
+            "@@",
+            ".",
+            "..",
+            "-",
+            " ",
+            "\t",
+            "\u{b}",
+            "\u{c}",
+            "\r\n",
+            "<",
+            ">",
+            "\"",
+            "'",
+            "(",
+            ")",
+            "[",
+            "]",
+            ":",
+            ";",
+            ",",
+            "#",
+            "*",
+            "mailto:",
+            "x_y",
+            "1.2.3.4",
+            "Example.COM",
+            "%",
+            "+",
+            "!",
+            "a@b.cd",
+            "Q@X.ORG",
+        ];
+        let mut x: u64 = 0x6A09_E667_F3BC_C908;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut some = 0;
+        for _ in 0..200_000 {
+            let mut s = String::new();
+            for _ in 0..next() % 10 {
+                s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            let n = normalize_ascii_address(&s);
+            some += usize::from(n.is_some());
+            assert_eq!(n, normalize_address_chars(&s), "{s:?}");
+        }
+        assert!(some > 2_000, "{some}");
+        for s in ["<Foo.Bar@Example.COM>", "a@b.c.", " mailto:x@Y.Z ", "..a@b.cd", "a b@c.d"] {
+            assert_eq!(normalize_ascii_address(s), normalize_address_chars(s), "{s:?}");
+        }
+    }
+
+    /// `scan_phrases` by its definition: every phrase tried at every
+    /// candidate position (an ASCII byte after a non-word byte or at the
+    /// start, or a UTF-8 lead byte), in `PHRASES` order.
+    fn scan_reference(lower: &str, hits: &mut Hits) {
+        let b = lower.as_bytes();
+        let mta = |c: Cat, p: &str| {
+            c == Cat::Failure && !WEAK_FAIL.contains(&p) && !GENERIC_FAIL.contains(&p)
+        };
+        for i in 0..b.len() {
+            let start = if b[i] < 0x80 { i == 0 || !is_word_byte(b[i - 1]) } else { b[i] >= 0xC0 };
+            if !start {
+                continue;
+            }
+            for &(cat, p) in PHRASES {
+                if b[i..].starts_with(p.as_bytes()) {
+                    let ci = cat as usize;
+                    if hits.mta_pos.is_none() && mta(cat, p) {
+                        hits.mta_pos = Some(i as u32);
+                    }
+                    if hits.count[ci] == 0 {
+                        hits.first[ci] = Some(p);
+                    }
+                    hits.count[ci] = hits.count[ci].saturating_add(1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn phrase_scan_is_its_definition() {
+        assert!(PHRASES.iter().all(|(_, p)| p.len() >= 4));
+        let mut pieces: Vec<&str> = PHRASES.iter().map(|(_, p)| *p).collect();
+        pieces.extend([
+            " ",
+            "  ",
+            "\n",
+            ".",
+            "-",
+            "x",
+            "un",
+            "de",
+            "mail",
+            "é",
+            "日本",
+            "—",
+            "5.1.1",
+            "the ",
+            "a",
+            "in",
+            "delivery ",
+            "message ",
+            "user ",
+        ]);
+        let mut x: u64 = 0xB7E1_5162_8AED_2A6B;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..next() % 24 {
+                s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            let (mut fast, mut slow) = (Hits::default(), Hits::default());
+            scan_phrases(&s, &mut fast);
+            scan_reference(&s, &mut slow);
+            assert_eq!(
+                (fast.first, fast.count, fast.mta_pos),
+                (slow.first, slow.count, slow.mta_pos),
+                "{s:?}"
+            );
+            found += usize::from(fast.count.iter().any(|&c| c > 0));
+        }
+        assert!(found > 10_000, "{found}");
+    }
+
+    #[test]
+    fn trim_is_the_standard_one() {
+        let pieces = [
+            " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\u{1c}", "\u{85}", "\u{a0}", "\u{3000}", "a",
+            "é", "日", "x y",
+        ];
+        let mut x: u64 = 0x1319_8A2E_0370_7344;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..100_000 {
+            let mut s = String::new();
+            for _ in 0..next() % 8 {
+                s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            assert_eq!(trim(&s), s.trim(), "{s:?}");
+            assert_eq!(s.trim_ws(), s.trim(), "{s:?}");
+        }
+    }
+
+    /// The plain per-char loop `squash_ws` must equal.
+    fn squash_reference(s: &str, max: usize) -> String {
+        let mut out = String::new();
+        let mut pending_space = false;
+        for ch in s.chars() {
+            if ch.is_whitespace() {
+                pending_space = !out.is_empty();
+                continue;
+            }
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            if out.len() + ch.len_utf8() > max {
+                break;
+            }
+            out.push(ch);
+        }
+        out
+    }
+
+    #[test]
+    fn squash_ws_is_the_per_char_loop() {
+        let pieces = [
+            "a",
+            "bc",
+            "defghijkl",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\r\n\t",
+            "\u{0b}",
+            "\u{0c}",
+            "\u{1}",
+            "é",
+            "\u{a0}",
+            "\u{3000}",
+            "日本",
+            "x y",
+            ";",
+            "0123456789abcdef",
+        ];
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..100_000 {
+            let mut s = String::new();
+            for _ in 0..next() % 16 {
+                s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            let max = (next() % 24) as usize;
+            for m in [max, usize::MAX] {
+                assert_eq!(squash_ws(&s, m), squash_reference(&s, m), "{s:?} {m}");
+            }
+        }
     }
 }
