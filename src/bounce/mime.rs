@@ -224,15 +224,18 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
     if !matches!(name.len(), 2 | 4 | 7 | 10 | 12 | 19 | 25) {
         return (other_name(name, want), HeaderValue::Empty);
     }
-    let mut lower = [0u8; 32];
-    let n = match lower.get_mut(..name.len()) {
-        Some(l) => {
-            l.copy_from_slice(name);
-            l.make_ascii_lowercase();
-            &*l
-        }
-        None => &[][..],
+    // one candidate name per length: compared in place (no lower-cased copy)
+    let cand: &[u8] = match name.len() {
+        2 if matches!(name.first(), Some(b't' | b'T')) => b"to",
+        2 => b"cc",
+        4 => b"from",
+        7 => b"subject",
+        10 => b"message-id",
+        12 => b"content-type",
+        19 => b"content-disposition",
+        _ => b"content-transfer-encoding",
     };
+    let n: &[u8] = if name.eq_ignore_ascii_case(cand) { cand } else { b"" };
     let (addr, mime) = (want != Want::Part, want != Want::Nested);
     let empty = || HeaderValue::Empty;
     match n {
