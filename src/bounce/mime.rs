@@ -266,79 +266,116 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
     }
 }
 
+/// Field names common in bounces and their originals (at least four bytes).
+const COMMON_NAMES: &[&str] = &[
+    "Received",
+    "Date",
+    "MIME-Version",
+    "Mime-Version",
+    "Return-Path",
+    "Return-path",
+    "Auto-Submitted",
+    "Delivered-To",
+    "Authentication-Results",
+    "DKIM-Signature",
+    "X-Mailer",
+    "X-Received",
+    "Received-SPF",
+    "X-Original-To",
+    "X-Postfix-Queue-ID",
+    "X-Postfix-Sender",
+    "X-Failed-Recipients",
+    "X-Gm-Message-State",
+    "X-Google-DKIM-Signature",
+    "X-Google-Smtp-Source",
+    "References",
+    "In-Reply-To",
+    "Reply-To",
+    "User-Agent",
+    "Envelope-to",
+    "Delivery-date",
+    "X-Originating-IP",
+    "Content-Language",
+    "X-Microsoft-Antispam-Message-Info",
+    "X-MS-Exchange-Organization-AuthAs",
+    "Thread-Index",
+    "Thread-Topic",
+    "Importance",
+    "X-Priority",
+    "X-MSMail-Priority",
+    "X-MimeOLE",
+    "X-Virus-Scanned",
+    "Precedence",
+    "Sender",
+    "List-Id",
+    "List-Unsubscribe",
+    "ARC-Seal",
+    "ARC-Message-Signature",
+    "ARC-Authentication-Results",
+    "X-Spam-Status",
+    "X-Spam-Score",
+    "X-Spam-Flag",
+    "X-SES-Outgoing",
+    "Feedback-ID",
+    "X-Original-Message-ID",
+    "X-Mailer-Daemon-Error",
+    "Content-Description",
+    "Errors-To",
+    "X-Autoreply",
+    "X-Loop",
+    "X-Authentication-Warning",
+    "Organization",
+    "Content-ID",
+    "X-MS-Has-Attach",
+    "X-MS-TNEF-Correlator",
+    "Accept-Language",
+    "X-Sender",
+    "X-Message-Info",
+    "X-Message-Delivery",
+    "X-SenderID",
+    "X-Report-Abuse",
+    "X-Mailgun-Sid",
+];
+
+/// The slot of a name (at least four bytes) in [`NAME_SLOTS`]: a
+/// multiplicative hash of its length and four of its bytes, chosen so that
+/// the names of [`COMMON_NAMES`] get distinct slots.
+const fn name_slot(b: &[u8]) -> usize {
+    let n = b.len();
+    let x = n as u64
+        | (b[1] as u64) << 8
+        | (b[n - 2] as u64) << 16
+        | (b[n / 2] as u64) << 24
+        | (b[n - 4] as u64) << 32;
+    (x.wrapping_mul(0x6bce_d3b0_1b2e_d96d) >> 56) as usize
+}
+
+/// 1 + the index in [`COMMON_NAMES`] of the name in each slot (0: none).
+static NAME_SLOTS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < COMMON_NAMES.len() {
+        let k = name_slot(COMMON_NAMES[i].as_bytes());
+        assert!(t[k] == 0, "two common names share a slot");
+        t[k] = (i + 1) as u8;
+        i += 1;
+    }
+    t
+};
+
 /// `lossy(name)` of a field name, without the UTF-8 check for the names
-/// common in bounces and their originals (the same text either way).
+/// common in bounces and their originals (the same text either way): one
+/// hashed slot and one comparison.
 fn name_text(name: &[u8]) -> Cow<'_, str> {
-    Cow::Borrowed(match name {
-        b"Received" => "Received",
-        b"Date" => "Date",
-        b"MIME-Version" => "MIME-Version",
-        b"Mime-Version" => "Mime-Version",
-        b"Return-Path" => "Return-Path",
-        b"Return-path" => "Return-path",
-        b"Auto-Submitted" => "Auto-Submitted",
-        b"Delivered-To" => "Delivered-To",
-        b"Authentication-Results" => "Authentication-Results",
-        b"DKIM-Signature" => "DKIM-Signature",
-        b"X-Mailer" => "X-Mailer",
-        b"X-Received" => "X-Received",
-        b"Received-SPF" => "Received-SPF",
-        b"X-Original-To" => "X-Original-To",
-        b"X-Postfix-Queue-ID" => "X-Postfix-Queue-ID",
-        b"X-Postfix-Sender" => "X-Postfix-Sender",
-        b"X-Failed-Recipients" => "X-Failed-Recipients",
-        b"X-Gm-Message-State" => "X-Gm-Message-State",
-        b"X-Google-DKIM-Signature" => "X-Google-DKIM-Signature",
-        b"X-Google-Smtp-Source" => "X-Google-Smtp-Source",
-        b"References" => "References",
-        b"In-Reply-To" => "In-Reply-To",
-        b"Reply-To" => "Reply-To",
-        b"User-Agent" => "User-Agent",
-        b"Envelope-to" => "Envelope-to",
-        b"Delivery-date" => "Delivery-date",
-        b"X-Originating-IP" => "X-Originating-IP",
-        b"Content-Language" => "Content-Language",
-        b"X-Microsoft-Antispam-Message-Info" => "X-Microsoft-Antispam-Message-Info",
-        b"X-MS-Exchange-Organization-AuthAs" => "X-MS-Exchange-Organization-AuthAs",
-        b"Thread-Index" => "Thread-Index",
-        b"Thread-Topic" => "Thread-Topic",
-        b"Importance" => "Importance",
-        b"X-Priority" => "X-Priority",
-        b"X-MSMail-Priority" => "X-MSMail-Priority",
-        b"X-MimeOLE" => "X-MimeOLE",
-        b"X-Virus-Scanned" => "X-Virus-Scanned",
-        b"Precedence" => "Precedence",
-        b"Sender" => "Sender",
-        b"List-Id" => "List-Id",
-        b"List-Unsubscribe" => "List-Unsubscribe",
-        b"ARC-Seal" => "ARC-Seal",
-        b"ARC-Message-Signature" => "ARC-Message-Signature",
-        b"ARC-Authentication-Results" => "ARC-Authentication-Results",
-        b"X-Spam-Status" => "X-Spam-Status",
-        b"X-Spam-Score" => "X-Spam-Score",
-        b"X-Spam-Flag" => "X-Spam-Flag",
-        b"X-SES-Outgoing" => "X-SES-Outgoing",
-        b"Feedback-ID" => "Feedback-ID",
-        b"X-Original-Message-ID" => "X-Original-Message-ID",
-        b"X-Mailer-Daemon-Error" => "X-Mailer-Daemon-Error",
-        b"Content-Description" => "Content-Description",
-        b"Errors-To" => "Errors-To",
-        b"X-Autoreply" => "X-Autoreply",
-        b"X-Loop" => "X-Loop",
-        b"X-Authentication-Warning" => "X-Authentication-Warning",
-        b"Organization" => "Organization",
-        b"Content-ID" => "Content-ID",
-        b"X-MS-Has-Attach" => "X-MS-Has-Attach",
-        b"X-MS-TNEF-Correlator" => "X-MS-TNEF-Correlator",
-        b"Accept-Language" => "Accept-Language",
-        b"X-Sender" => "X-Sender",
-        b"X-Message-Info" => "X-Message-Info",
-        b"X-Message-Delivery" => "X-Message-Delivery",
-        b"X-SenderID" => "X-SenderID",
-        b"X-Report-Abuse" => "X-Report-Abuse",
-        b"X-Mailgun-Sid" => "X-Mailgun-Sid",
-        _ => return lossy(name),
-    })
+    if name.len() >= 4 {
+        let slot = NAME_SLOTS.get(name_slot(name)).copied().unwrap_or(0);
+        if let Some(k) = usize::from(slot).checked_sub(1).and_then(|i| COMMON_NAMES.get(i)) {
+            if k.as_bytes() == name {
+                return Cow::Borrowed(k);
+            }
+        }
+    }
+    lossy(name)
 }
 
 /// The name of a field not read through mail-parser (empty in a MIME part's
@@ -948,6 +985,14 @@ mod tests {
     #[test]
     fn common_names_are_their_text() {
         for n in [&b"Received"[..], b"X-Mailer", b"received", b"X-\xff", b"", b"Return-path"] {
+            assert_eq!(name_text(n), lossy(n));
+        }
+        for n in COMMON_NAMES {
+            assert!(matches!(name_text(n.as_bytes()), Cow::Borrowed(b) if b == *n));
+            let lower = n.to_ascii_lowercase();
+            assert_eq!(name_text(lower.as_bytes()), lower);
+        }
+        for n in [&b"abc"[..], b"a", b"Rece\xffived", b"\xff\xfe\xfd\xfc\xfb", b"X-Mailer2"] {
             assert_eq!(name_text(n), lossy(n));
         }
     }
