@@ -388,9 +388,54 @@ pub fn trim_start_ascii<'a>(s: &'a str, set: &[u8]) -> &'a str {
 /// Case-insensitive ASCII prefix test.
 pub fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len()
-        && s.as_bytes()
-            .get(..prefix.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
+        && s.as_bytes().get(..prefix.len()).is_some_and(|p| eq_ci(p, prefix.as_bytes()))
+}
+
+/// `a.eq_ignore_ascii_case(b)`, eight bytes at a time: a byte where `b` has
+/// an ASCII letter compares with bit 0x20 (the case bit) set on both sides,
+/// every other byte exactly.
+#[inline]
+pub fn eq_ci(a: &[u8], b: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    #[inline(always)]
+    fn eq8(x: u64, y: u64) -> bool {
+        // y's ASCII letters: y | 0x20 within 'a'..='z' (bytes < 0x80 only)
+        let v = (y | LO * 0x20) & !HI;
+        let ge = v + LO * u64::from(0x80 - b'a');
+        let gt = v + LO * u64::from(0x7F - b'z');
+        let letter = ge & !gt & HI & !y;
+        let mask = letter >> 2;
+        (x | mask) == (y | mask)
+    }
+    #[inline(always)]
+    fn word(c: &[u8]) -> u64 {
+        let mut w = [0u8; 8];
+        if let Some(d) = w.get_mut(..c.len()) {
+            d.copy_from_slice(c);
+        }
+        u64::from_le_bytes(w)
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return eq8(word(a), word(b));
+    }
+    let mut i = 0;
+    loop {
+        // the last chunk overlaps the one before it
+        let j = i.min(n - 8);
+        match (a.get(j..j + 8), b.get(j..j + 8)) {
+            (Some(x), Some(y)) if eq8(word(x), word(y)) => {}
+            _ => return false,
+        }
+        if j + 8 >= n {
+            return true;
+        }
+        i += 8;
+    }
 }
 
 /// Case-insensitive ASCII substring test (needle must be lowercase ASCII).
@@ -1505,6 +1550,40 @@ mod tests {
 
     /// The fast lowercasing (caseless-block tables, bulk copies, Cyrillic offsets) against the
     /// standard library for every char, alone and inside text, and for a capital sigma's context.
+    #[test]
+    fn eq_ci_is_eq_ignore_ascii_case() {
+        let alphabet: &[u8] = b"aAzZ@[`{-_:09\r\x7f\x80\xc1\xe1\xff mM";
+        let mut seed = 12345u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for _ in 0..200_000 {
+            let n = next() % 20;
+            let a: Vec<u8> = (0..n).map(|_| alphabet[next() % alphabet.len()]).collect();
+            let mut b = a.clone();
+            for c in b.iter_mut() {
+                match next() % 4 {
+                    0 => *c ^= 0x20,
+                    1 => *c = alphabet[next() % alphabet.len()],
+                    _ => {}
+                }
+            }
+            if next() % 16 == 0 {
+                b.push(b'a');
+            }
+            assert_eq!(eq_ci(&a, &b), a.eq_ignore_ascii_case(&b), "{a:?} {b:?}");
+            assert_eq!(eq_ci(&b, &a), b.eq_ignore_ascii_case(&a), "{b:?} {a:?}");
+        }
+        for c in 0..=255u8 {
+            for d in 0..=255u8 {
+                let (x, y) = ([c, b'k', c, d, c, b'Q', d, c, d], [d, b'K', d, c, d, b'q', c, d, c]);
+                assert_eq!(eq_ci(&x, &y), x.eq_ignore_ascii_case(&y));
+                assert_eq!(eq_ci(&[c], &[d]), [c].eq_ignore_ascii_case(&[d]));
+            }
+        }
+    }
+
     #[test]
     fn lowercase_is_the_standard_one() {
         let mut mixed = String::new();
