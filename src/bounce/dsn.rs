@@ -245,7 +245,7 @@ pub fn looks_like_dsn(text: &str) -> bool {
     // SIMD scan over the colons) no line can qualify.
     let b = text.as_bytes();
     if !memchr::memchr_iter(b':', b)
-        .any(|p| p >= 9 && b.get(p - 9..p).is_some_and(|w| w.eq_ignore_ascii_case(b"recipient")))
+        .any(|p| p >= 9 && b.get(p - 9..p).is_some_and(|w| super::text::eq_ci(w, b"recipient")))
     {
         return false;
     }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use mail_parser::Message;
 
-use super::text::{lines, normalize_address, squash_ws, starts_with_ci};
+use super::text::{eq_ci, lines, normalize_address, squash_ws, starts_with_ci};
 
 /// Headers of the original (bounced) message, as far as recovered.
 #[derive(Debug, Clone, Default)]
@@ -302,7 +302,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     };
     // Raw 8-bit UTF-8 subjects (no encoded words) are used as they are;
     // mail-parser may mis-decode them.
-    let raw_subject = raw_headers_named(m, |n| n.len() == 7 && n.eq_ignore_ascii_case("subject"))
+    let raw_subject = raw_headers_named(m, |n| n.len() == 7 && eq_ci(n.as_bytes(), b"subject"))
         .next()
         .map(|(_, v)| v);
     let subj = match raw_subject {
@@ -324,7 +324,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     }
     /// 1 Received, 2 Date, 3 Message-ID, 4 In-Reply-To, 0 other (by length first)
     fn kind(n: &str) -> u8 {
-        let is = |w: &str| n.eq_ignore_ascii_case(w);
+        let is = |w: &str| eq_ci(n.as_bytes(), w.as_bytes());
         match n.len() {
             8 if is("received") => 1,
             4 if is("date") => 2,
@@ -368,7 +368,7 @@ pub(crate) fn from_header_str(block: &str) -> OrigHeaders {
 
 /// The index in `WANTED` of a field name (`usize::MAX` for Received).
 fn wanted_field(name: &str) -> Option<usize> {
-    let is = |w: &str| name.eq_ignore_ascii_case(w);
+    let is = |w: &str| eq_ci(name.as_bytes(), w.as_bytes());
     match name.len() {
         2 if is("to") => Some(3),
         2 if is("cc") => Some(4),
@@ -708,7 +708,7 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
         // a header line as `classify` sees it (a field name is never blank)
         if let Some(name) = header_name(s).filter(|_| indent <= base_indent) {
             n += 1;
-            if COMMON_HEADERS.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+            if COMMON_HEADERS.iter().any(|c| eq_ci(c.as_bytes(), name.as_bytes())) {
                 common += 1;
             }
             if !block.is_empty() {

@@ -17,7 +17,7 @@ use super::text::TrimWs;
 use std::borrow::Cow;
 
 use super::fastfield as ff;
-use super::text::lossy;
+use super::text::{eq_ci, lossy};
 
 use mail_parser::{
     Encoding, Header, HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType,
@@ -77,7 +77,7 @@ const KNOWN_CHARSETS: &[&str] =
 
 /// `s` lower-cased, without an allocation when it is one of `known` (lower case).
 fn lower_known(s: &str, known: &[&'static str]) -> Cow<'static, str> {
-    match known.iter().find(|k| k.eq_ignore_ascii_case(s)) {
+    match known.iter().find(|k| eq_ci(k.as_bytes(), s.as_bytes())) {
         Some(k) => Cow::Borrowed(k),
         None => Cow::Owned(s.to_ascii_lowercase()),
     }
@@ -235,7 +235,7 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
         19 => b"content-disposition",
         _ => b"content-transfer-encoding",
     };
-    let n: &[u8] = if name.eq_ignore_ascii_case(cand) { cand } else { b"" };
+    let n: &[u8] = if eq_ci(name, cand) { cand } else { b"" };
     let (addr, mime) = (want != Want::Part, want != Want::Nested);
     let empty = || HeaderValue::Empty;
     match n {
@@ -494,8 +494,8 @@ fn entity<'a>(
         }
     }
     let cte = match part.content_transfer_encoding().map(str::trim) {
-        Some(s) if s.eq_ignore_ascii_case("base64") => Cte::Base64,
-        Some(s) if s.eq_ignore_ascii_case("quoted-printable") => Cte::QuotedPrintable,
+        Some(s) if eq_ci(s.as_bytes(), b"base64") => Cte::Base64,
+        Some(s) if eq_ci(s.as_bytes(), b"quoted-printable") => Cte::QuotedPrintable,
         _ => Cte::None,
     };
     let charset = ct

@@ -321,7 +321,7 @@ fn top_wants(name: &str) -> bool {
         let i = cands.trailing_zeros() as usize;
         cands &= cands - 1;
         let w = TOP_FIELDS.get(i).or_else(|| CHALLENGE_HEADERS.get(i - TOP_FIELDS.len()));
-        if w.is_some_and(|w| name.eq_ignore_ascii_case(w)) {
+        if w.is_some_and(|w| text::eq_ci(name.as_bytes(), w.as_bytes())) {
             return true;
         }
     }
@@ -566,7 +566,7 @@ fn looks_like_header_start(b: &[u8]) -> bool {
 /// `headers_raw` (those with a UTF-8 value)?  The values are validated only
 /// when some field has such a name.
 fn nested_hmxmr(m: &Message<'_>) -> bool {
-    let named = |n: &str| n.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("x-hmxmr"));
+    let named = |n: &str| n.get(..7).is_some_and(|p| text::eq_ci(p.as_bytes(), b"x-hmxmr"));
     let headers = m.parts.first().map(|p| p.headers.as_slice()).unwrap_or(&[]);
     if !headers.iter().any(|h| named(h.name.as_str())) {
         return false;
@@ -1565,7 +1565,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     let mut rcpts: Vec<String> = Vec::new();
     let add = |r: &mut Vec<String>, x: &str| {
         if let Some(n) = text::normalize_address(x) {
-            if r.len() < 100 && !r.iter().any(|y| y.eq_ignore_ascii_case(&n)) {
+            if r.len() < 100 && !r.iter().any(|y| text::eq_ci(y.as_bytes(), n.as_bytes())) {
                 r.push(n);
             }
         }
@@ -1759,7 +1759,8 @@ fn code_near_address(prose: &str, top: &TopHeaders) -> bool {
         }
         if t.contains('@') {
             let own = top.from_addr.as_deref().unwrap_or("\u{0}");
-            if text::find_addresses(t, 3).iter().any(|a| !a.eq_ignore_ascii_case(own)) {
+            if text::find_addresses(t, 3).iter().any(|a| !text::eq_ci(a.as_bytes(), own.as_bytes()))
+            {
                 if last_code.is_some_and(|c| i - c <= 8) {
                     return true;
                 }
@@ -1866,7 +1867,7 @@ fn prose_recipients(prose: &str, top: &TopHeaders, msg: &Message<'_>) -> Vec<Str
             text::find_addresses(t, 3)
         };
         for x in addrs {
-            if !skip(&x) && !out.iter().any(|y| y.eq_ignore_ascii_case(&x)) {
+            if !skip(&x) && !out.iter().any(|y| text::eq_ci(y.as_bytes(), x.as_bytes())) {
                 out.push(x);
             }
         }

@@ -454,7 +454,7 @@ pub fn contains_ci(hay: &str, needle_lower: &str) -> bool {
     let mut i = 0;
     while i <= last_start {
         let b = h[i];
-        if (b == first || b == first_up) && h[i..i + n.len()].eq_ignore_ascii_case(n) {
+        if (b == first || b == first_up) && eq_ci(&h[i..i + n.len()], n) {
             return true;
         }
         i += 1;
@@ -1218,7 +1218,7 @@ pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
         }
         i = end.max(i + 1);
         if let Some(a) = s.get(start..end).and_then(normalize_address) {
-            if !out.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
+            if !out.iter().any(|x| eq_ci(x.as_bytes(), a.as_bytes())) {
                 out.push(a);
             }
         }
@@ -1462,9 +1462,7 @@ pub fn line_at(text: &str, pos: usize) -> &str {
 pub fn html_to_text(html: &str, max: usize) -> String {
     let mut out = String::with_capacity(html.len().min(max));
     let b = html.as_bytes();
-    let at = |i: usize, p: &str| {
-        b.get(i..i + p.len()).is_some_and(|x| x.eq_ignore_ascii_case(p.as_bytes()))
-    };
+    let at = |i: usize, p: &str| b.get(i..i + p.len()).is_some_and(|x| eq_ci(x, p.as_bytes()));
     let mut i = 0;
     while i < b.len() && out.len() < max {
         let c = b[i];
@@ -1541,7 +1539,7 @@ pub fn html_to_text(html: &str, max: usize) -> String {
 /// ASCII, starting with `<`) in `hay`.
 fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memchr_iter(b'<', hay)
-        .find(|&p| hay.get(p..p + needle.len()).is_some_and(|x| x.eq_ignore_ascii_case(needle)))
+        .find(|&p| hay.get(p..p + needle.len()).is_some_and(|x| eq_ci(x, needle)))
 }
 
 #[cfg(test)]
