@@ -1258,17 +1258,27 @@ fn normalize_ascii_address(raw: &str) -> Option<String> {
     let at = t.bytes().rposition(|c| c == b'@')?;
     let local = t.get(..at)?;
     let domain = t.get(at + 1..)?;
-    if local.is_empty() || domain.len() < 3 || !domain.contains('.') || local.len() > 128 {
+    if local.is_empty() || domain.len() < 3 || local.len() > 128 {
         return None;
     }
-    if domain.starts_with('.') || domain.starts_with('-') || domain.contains("..") {
+    if domain.starts_with('.') || domain.starts_with('-') {
         return None;
     }
-    if local.bytes().any(|c| ws(&c))
-        || domain
-            .bytes()
-            .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'[' | b']' | b':')))
-    {
+    // one pass over the domain: its bytes, a dot somewhere, no ".."
+    let (mut dot, mut prev) = (false, 0u8);
+    for c in domain.bytes() {
+        if !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'[' | b']' | b':')) {
+            return None;
+        }
+        if c == b'.' {
+            if prev == b'.' {
+                return None;
+            }
+            dot = true;
+        }
+        prev = c;
+    }
+    if !dot || local.bytes().any(|c| ws(&c)) {
         return None;
     }
     let local = local.trim_start_matches('.');
@@ -1699,7 +1709,20 @@ mod tests {
             assert_eq!(n, normalize_address_chars(&s), "{s:?}");
         }
         assert!(some > 2_000, "{some}");
-        for s in ["<Foo.Bar@Example.COM>", "a@b.c.", " mailto:x@Y.Z ", "..a@b.cd", "a b@c.d"] {
+        for s in [
+            "<Foo.Bar@Example.COM>",
+            "a@b.c.",
+            " mailto:x@Y.Z ",
+            "..a@b.cd",
+            "a b@c.d",
+            "a@b..cd",
+            "a@bcd",
+            "a@b.c..",
+            "a@..bc",
+            "a@b.-c",
+            "a@b._c..d",
+            "a@b._c.d",
+        ] {
             assert_eq!(normalize_ascii_address(s), normalize_address_chars(s), "{s:?}");
         }
     }
