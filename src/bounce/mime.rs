@@ -17,7 +17,7 @@ use super::text::TrimWs;
 use std::borrow::Cow;
 
 use super::fastfield as ff;
-use super::text::{eq_ci, lossy};
+use super::text::{eq_ci, lossy, ByteFinder};
 
 use mail_parser::{
     Encoding, Header, HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType,
@@ -162,6 +162,7 @@ fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
     let mut pos = 0;
     // fields seen (at most 10 000 are kept, as in mail-parser)
     let mut fields = 0;
+    let (nl, colon_finder) = (ByteFinder::new(b'\n'), ByteFinder::new(b':'));
     while pos < data.len() {
         // white space before a field name; a line break there ends the header
         let mut i = pos;
@@ -173,8 +174,8 @@ fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
             Some(b'\n') => return (headers, i + 1),
             Some(_) => {}
         }
-        let line_end = memchr::memchr(b'\n', &data[i..]).map_or(data.len(), |p| i + p);
-        let Some(colon) = memchr::memchr(b':', &data[i..line_end]).map(|p| i + p) else {
+        let line_end = nl.find(&data[i..]).map_or(data.len(), |p| i + p);
+        let Some(colon) = colon_finder.find(&data[i..line_end]).map(|p| i + p) else {
             // not a field: skip the line (as mail-parser does)
             pos = (line_end + 1).min(data.len());
             continue;
@@ -182,7 +183,7 @@ fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
         // the field runs on over folded lines
         let mut end = line_end;
         while end < data.len() && matches!(data.get(end + 1), Some(b' ' | b'\t')) {
-            end = memchr::memchr(b'\n', &data[end + 1..]).map_or(data.len(), |p| end + 1 + p);
+            end = nl.find(&data[end + 1..]).map_or(data.len(), |p| end + 1 + p);
         }
         let field_end = (end + 1).min(data.len());
         let name_bytes = data[i..colon].trim_ascii_end();
