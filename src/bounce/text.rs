@@ -9,10 +9,30 @@ use std::sync::OnceLock;
 pub struct Lines<'a> {
     rest: &'a str,
     done: bool,
+    /// The line-break searcher, built once (see [`ByteFinder`]).
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<memchr::arch::x86_64::avx2::memchr::Two>,
 }
 
 pub fn lines(s: &str) -> Lines<'_> {
-    Lines { rest: s, done: s.is_empty() }
+    Lines {
+        rest: s,
+        done: s.is_empty(),
+        #[cfg(target_arch = "x86_64")]
+        avx2: memchr::arch::x86_64::avx2::memchr::Two::new(b'\n', b'\r'),
+    }
+}
+
+impl Lines<'_> {
+    /// `memchr::memchr2(b'\n', b'\r', hay)`.
+    #[inline]
+    fn find_break(&self, hay: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(f) = &self.avx2 {
+            return f.find(hay);
+        }
+        memchr::memchr2(b'\n', b'\r', hay)
+    }
 }
 
 impl<'a> Iterator for Lines<'a> {
@@ -22,7 +42,7 @@ impl<'a> Iterator for Lines<'a> {
             return None;
         }
         let bytes = self.rest.as_bytes();
-        match memchr::memchr2(b'\n', b'\r', bytes) {
+        match self.find_break(bytes) {
             Some(pos) => {
                 let line = self.rest.get(..pos).unwrap_or("");
                 let skip = if bytes.get(pos) == Some(&b'\r') && bytes.get(pos + 1) == Some(&b'\n') {
