@@ -244,10 +244,16 @@ pub fn looks_like_dsn(text: &str) -> bool {
     // Both recipient fields end in "recipient:": without one anywhere (a
     // SIMD scan over the colons) no line can qualify.
     let b = text.as_bytes();
-    if !memchr::memchr_iter(b':', b)
-        .any(|p| p >= 9 && b.get(p - 9..p).is_some_and(|w| super::text::eq_ci(w, b"recipient")))
-    {
-        return false;
+    let colon = super::text::ByteFinder::new(b':');
+    let mut from = 0;
+    loop {
+        let Some(p) = b.get(from..).and_then(|r| colon.find(r)).map(|k| from + k) else {
+            return false;
+        };
+        if p >= 9 && b.get(p - 9..p).is_some_and(|w| super::text::eq_ci(w, b"recipient")) {
+            break;
+        }
+        from = p + 1;
     }
     let mut has_rcpt = false;
     let mut has_action_or_status = false;

@@ -728,13 +728,14 @@ fn hex(c: u8) -> Option<u8> {
 fn quoted_printable(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
+    let eq = ByteFinder::new(b'=');
     while i < b.len() {
         // encoded text is often one "=XY" after another: look at the next
         // byte before searching
         let p = if b[i] == b'=' {
             0
         } else {
-            let Some(p) = memchr::memchr(b'=', &b[i..]) else {
+            let Some(p) = eq.find(&b[i..]) else {
                 out.extend_from_slice(&b[i..]);
                 break;
             };

@@ -189,7 +189,17 @@ pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
     // memchr (SIMD) over the CRs only: most messages have none, CRLF ones one a line.
     let first = memchr::memchr(b'\r', raw)?;
     let is_bare = |i: usize| raw.get(i + 1) != Some(&b'\n');
-    let bare_cr = memchr::memchr_iter(b'\r', &raw[first..]).filter(|&p| is_bare(first + p)).count();
+    let cr = text::ByteFinder::new(b'\r');
+    // the positions of the CRs from `first` on
+    let crs = || {
+        let mut from = first;
+        std::iter::from_fn(move || {
+            let p = from + cr.find(raw.get(from..)?)?;
+            from = p + 1;
+            Some(p)
+        })
+    };
+    let bare_cr = crs().filter(|&p| is_bare(p)).count();
     if bare_cr == 0 {
         return None;
     }
@@ -199,8 +209,7 @@ pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut done = 0;
-    for p in memchr::memchr_iter(b'\r', &raw[first..]) {
-        let i = first + p;
+    for i in crs() {
         if is_bare(i) {
             out.extend_from_slice(&raw[done..i]);
             out.push(b'\n');
