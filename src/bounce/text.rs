@@ -1609,6 +1609,24 @@ mod tests {
     /// The fast lowercasing (caseless-block tables, bulk copies, Cyrillic offsets) against the
     /// standard library for every char, alone and inside text, and for a capital sigma's context.
     #[test]
+    fn byte_finder_is_memchr() {
+        let mut hay = Vec::new();
+        for i in 0..300u32 {
+            hay.push(if i % 37 == 5 || i % 91 == 0 { b':' } else { b'a' + (i % 26) as u8 });
+        }
+        let f = ByteFinder::new(b':');
+        for s in 0..hay.len() {
+            for e in s..hay.len().min(s + 130) {
+                assert_eq!(f.find(&hay[s..e]), memchr::memchr(b':', &hay[s..e]), "{s} {e}");
+            }
+        }
+        let t = "a\r\nb\rc\n\nd\r\r\n".repeat(20);
+        let want: Vec<&str> = t.split("\r\n").flat_map(|x| x.split(['\r', '\n'])).collect();
+        let got: Vec<&str> = lines(&t).collect();
+        assert_eq!(got, want[..want.len() - 1]);
+    }
+
+    #[test]
     fn eq_ci_is_eq_ignore_ascii_case() {
         let alphabet: &[u8] = b"aAzZ@[`{-_:09\r\x7f\x80\xc1\xe1\xff mM";
         let mut seed = 12345u64;
