@@ -88,7 +88,7 @@ fn address_value(v: &str) -> Option<String> {
 /// One line of a block as a field: (name, value), or junk ("", "") when it
 /// is not a `Name: value` line (the text of junk is never read).
 fn field_of(line: &str) -> (&str, &str) {
-    if let Some(colon) = memchr::memchr(b':', line.as_bytes()) {
+    if let Some(colon) = super::text::find_colon(line.as_bytes()) {
         let name = line.get(..colon).unwrap_or("").trim_ws();
         if !name.is_empty()
             && name.len() < 80

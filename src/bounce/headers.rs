@@ -414,7 +414,7 @@ fn from_header_lines(text: &str) -> OrigHeaders {
         }
         // (`header_name` accepts every wanted name: no need to check the
         // bytes of the others, which are skipped either way)
-        let Some(colon) = memchr::memchr(b':', line.as_bytes()) else { continue };
+        let Some(colon) = super::text::find_colon(line.as_bytes()) else { continue };
         let Some(name) = line.get(..colon) else { continue };
         let value = line.get(colon + 1..).unwrap_or("");
         match wanted_field(name) {
@@ -530,7 +530,7 @@ fn unquote(line: &str) -> (&str, usize) {
 
 /// A "Name: value" header line (name is an RFC 5322 field name without spaces).
 fn header_name(s: &str) -> Option<&str> {
-    let colon = memchr::memchr(b':', s.as_bytes())?;
+    let colon = super::text::find_colon(s.as_bytes())?;
     let name = s.get(..colon)?;
     if name.is_empty() || name.len() > 60 {
         return None;

@@ -94,6 +94,14 @@ impl ByteFinder {
     }
 }
 
+/// `memchr::memchr(b':', hay)` with a searcher built once for the program
+/// (colon searches run once per field line).
+#[inline]
+pub fn find_colon(hay: &[u8]) -> Option<usize> {
+    static COLON: OnceLock<ByteFinder> = OnceLock::new();
+    COLON.get_or_init(|| ByteFinder::new(b':')).find(hay)
+}
+
 /// `String::from_utf8_lossy` with a fast path for valid UTF-8 (the usual case):
 /// the standard validator runs much faster than the lossy chunk iterator.
 pub fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
