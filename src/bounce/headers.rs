@@ -264,8 +264,8 @@ fn name_addr(name: &str, addr: &str) -> String {
 }
 
 /// Format an address list of mail-parser as "Name <addr>" strings / bare addrs.
-fn first_address_display(m: &Message<'_>) -> Option<String> {
-    let addr = m.from()?.first()?;
+fn first_address_display(from: Option<&mail_parser::Address<'_>>) -> Option<String> {
+    let addr = from?.first()?;
     match (addr.name(), addr.address()) {
         (Some(n), Some(a)) if !n.trim_ws().is_empty() => {
             Some(name_addr(&squash_ws(n, 200), a.trim_ws()))
@@ -295,9 +295,10 @@ pub(crate) fn raw_headers_named<'a>(
 
 /// Extract what we need from a (nested or header-only) parsed message.
 pub fn from_message(m: &Message<'_>) -> OrigHeaders {
+    let last = super::mime::LastFields::of(m);
     let mut o = OrigHeaders {
-        message_id: m.message_id().and_then(clean_id),
-        from: first_address_display(m),
+        message_id: last.message_id().and_then(clean_id),
+        from: first_address_display(last.from()),
         ..Default::default()
     };
     // Raw 8-bit UTF-8 subjects (no encoded words) are used as they are;
@@ -307,7 +308,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
         .map(|(_, v)| v);
     let subj = match raw_subject {
         Some(r) if !r.is_ascii() && !r.contains("=?") => Some(r),
-        _ => m.subject(),
+        _ => last.subject(),
     };
     if let Some(s) = subj {
         let s = squash_ws(&decode_raw_jis(s), 1000);
@@ -315,7 +316,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
             o.subject = Some(s);
         }
     }
-    for a in m.to().into_iter().chain(m.cc()).flat_map(addrs) {
+    for a in last.to().into_iter().chain(last.cc()).flat_map(addrs) {
         if let Some(addr) = a.address().and_then(normalize_address) {
             if o.to.len() < 50 && !o.to.contains(&addr) {
                 o.to.push(addr);

@@ -20,7 +20,8 @@ use super::fastfield as ff;
 use super::text::{eq_ci, lossy, ByteFinder};
 
 use mail_parser::{
-    Encoding, Header, HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType,
+    Address, ContentType, Encoding, Header, HeaderName, HeaderValue, Message, MessagePart,
+    MimeHeaders, PartType,
 };
 
 const MAX_LEAVES: usize = 500;
@@ -409,6 +410,66 @@ pub(crate) fn root_to_addrs(m: &Message<'_>) -> Vec<String> {
         .filter_map(|a| a.address())
         .map(|x| x.trim_ws().to_ascii_lowercase())
         .collect()
+}
+
+/// The values of the last From, To, Cc, Subject, Message-ID and
+/// Content-Type fields of a message's header, found in one pass from the
+/// end: what `Message::from`, `to`, `cc`, `subject`, `message_id` and
+/// `content_type` return (each of those scans the fields again).
+#[derive(Default)]
+pub(crate) struct LastFields<'a, 'x> {
+    from: Option<&'a HeaderValue<'x>>,
+    to: Option<&'a HeaderValue<'x>>,
+    cc: Option<&'a HeaderValue<'x>>,
+    subject: Option<&'a HeaderValue<'x>>,
+    message_id: Option<&'a HeaderValue<'x>>,
+    content_type: Option<&'a HeaderValue<'x>>,
+}
+
+impl<'a, 'x> LastFields<'a, 'x> {
+    pub fn of(m: &'a Message<'x>) -> LastFields<'a, 'x> {
+        let mut k = LastFields::default();
+        let headers = m.parts.first().map(|p| p.headers.as_slice()).unwrap_or(&[]);
+        for h in headers.iter().rev() {
+            let slot = match h.name {
+                HeaderName::From => &mut k.from,
+                HeaderName::To => &mut k.to,
+                HeaderName::Cc => &mut k.cc,
+                HeaderName::Subject => &mut k.subject,
+                HeaderName::MessageId => &mut k.message_id,
+                HeaderName::ContentType => &mut k.content_type,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(&h.value);
+            }
+        }
+        k
+    }
+
+    pub fn from(&self) -> Option<&'a Address<'x>> {
+        self.from.and_then(|v| v.as_address())
+    }
+
+    pub fn to(&self) -> Option<&'a Address<'x>> {
+        self.to.and_then(|v| v.as_address())
+    }
+
+    pub fn cc(&self) -> Option<&'a Address<'x>> {
+        self.cc.and_then(|v| v.as_address())
+    }
+
+    pub fn subject(&self) -> Option<&'a str> {
+        self.subject.and_then(|v| v.as_text())
+    }
+
+    pub fn message_id(&self) -> Option<&'a str> {
+        self.message_id.and_then(|v| v.as_text())
+    }
+
+    pub fn content_type(&self) -> Option<&'a ContentType<'x>> {
+        self.content_type.and_then(|v| v.as_content_type())
+    }
 }
 
 /// A MIME entity holding only its header fields (the body is not kept).
@@ -980,6 +1041,49 @@ mod tests {
                     .and_then(|r| r.iter().position(|&c| !jis_plain(c)))
                     .map_or(b.len(), |p| pos + p);
                 assert_eq!(first_not_jis_plain(b, pos), want, "{b:?} {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn last_fields_are_the_message_accessors() {
+        let fields = [
+            "From: A <a@b.c>\n",
+            "From: second@x.y\n",
+            "To: t@u.v, w@x.y\n",
+            "To: =?utf-8?q?T=C3=A9?= <t2@u.v>\n",
+            "Cc: c@d.e\n",
+            "Subject: one\n",
+            "Subject: =?utf-8?b?dHfDqw==?=\n",
+            "Message-ID: <id1@x>\n",
+            "Message-Id: <id2@x>\n",
+            "Content-Type: text/plain; charset=utf-8\n",
+            "content-type: multipart/report; boundary=\"b\"\n",
+            "X-Other: v\n",
+            "Received: from x\n by y\n",
+            "from: bare@lower.case\n",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..3000 {
+            let mut head = String::new();
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut x = seed;
+            for _ in 0..(x % 9) {
+                x = x.rotate_left(7) ^ 0x9e37_79b9_7f4a_7c15;
+                head.push_str(fields[(x % fields.len() as u64) as usize]);
+            }
+            head.push_str("\nbody\n");
+            for m in [header_message(head.as_bytes()), walk(head.as_bytes()).map(|w| w.0)]
+                .into_iter()
+                .flatten()
+            {
+                let k = LastFields::of(&m);
+                assert_eq!(k.from(), m.from(), "{head}");
+                assert_eq!(k.to(), m.to(), "{head}");
+                assert_eq!(k.cc(), m.cc(), "{head}");
+                assert_eq!(k.subject(), m.subject(), "{head}");
+                assert_eq!(k.message_id(), m.message_id(), "{head}");
+                assert_eq!(k.content_type(), m.content_type(), "{head}");
             }
         }
     }

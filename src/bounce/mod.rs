@@ -20,7 +20,7 @@ pub mod text;
 use std::borrow::Cow;
 use std::fmt;
 
-use mail_parser::{HeaderName, Message, MessageParser, MimeHeaders};
+use mail_parser::{HeaderName, Message, MessageParser};
 use serde::{Deserialize, Serialize};
 
 use self::headers::{bare_message_id, OrigHeaders};
@@ -382,16 +382,17 @@ pub(crate) fn header_gate_of(m: &Message<'_>) -> bool {
 }
 
 fn read_top(m: &Message<'_>) -> TopHeaders {
+    let last = mime::LastFields::of(m);
     let mut t = TopHeaders {
-        own_id: m.message_id().map(|s| s.trim_ws().trim_matches(['<', '>']).to_string()),
+        own_id: last.message_id().map(|s| s.trim_ws().trim_matches(['<', '>']).to_string()),
         ..Default::default()
     };
-    if let Some(a) = m.from().and_then(|a| a.first()) {
+    if let Some(a) = last.from().and_then(|a| a.first()) {
         t.from_addr = a.address().map(|s| s.trim_ws().to_ascii_lowercase());
         t.from_display = text::lowercase(a.name().unwrap_or(""));
     }
-    t.subject = m.subject().map(|s| text::squash_ws(s, 1000));
-    if let Some(ct) = m.content_type() {
+    t.subject = last.subject().map(|s| text::squash_ws(s, 1000));
+    if let Some(ct) = last.content_type() {
         t.ct_type = ct.ctype().to_ascii_lowercase();
         t.ct_sub = ct.subtype().unwrap_or("").to_ascii_lowercase();
         t.report_type = ct.attribute("report-type").unwrap_or("").trim_ws().to_ascii_lowercase();
