@@ -20,8 +20,7 @@ use super::fastfield as ff;
 use super::text::{eq_ci, lossy, ByteFinder};
 
 use mail_parser::{
-    Address, ContentType, Encoding, Header, HeaderName, HeaderValue, Message, MessagePart,
-    MimeHeaders, PartType,
+    Address, ContentType, Encoding, Header, HeaderName, HeaderValue, Message, MessagePart, PartType,
 };
 
 const MAX_LEAVES: usize = 500;
@@ -424,12 +423,17 @@ pub(crate) struct LastFields<'a, 'x> {
     subject: Option<&'a HeaderValue<'x>>,
     message_id: Option<&'a HeaderValue<'x>>,
     content_type: Option<&'a HeaderValue<'x>>,
+    content_disposition: Option<&'a HeaderValue<'x>>,
+    content_transfer_encoding: Option<&'a HeaderValue<'x>>,
 }
 
 impl<'a, 'x> LastFields<'a, 'x> {
     pub fn of(m: &'a Message<'x>) -> LastFields<'a, 'x> {
+        Self::of_headers(m.parts.first().map(|p| p.headers.as_slice()).unwrap_or(&[]))
+    }
+
+    pub fn of_headers(headers: &'a [Header<'x>]) -> LastFields<'a, 'x> {
         let mut k = LastFields::default();
-        let headers = m.parts.first().map(|p| p.headers.as_slice()).unwrap_or(&[]);
         for h in headers.iter().rev() {
             let slot = match h.name {
                 HeaderName::From => &mut k.from,
@@ -438,6 +442,8 @@ impl<'a, 'x> LastFields<'a, 'x> {
                 HeaderName::Subject => &mut k.subject,
                 HeaderName::MessageId => &mut k.message_id,
                 HeaderName::ContentType => &mut k.content_type,
+                HeaderName::ContentDisposition => &mut k.content_disposition,
+                HeaderName::ContentTransferEncoding => &mut k.content_transfer_encoding,
                 _ => continue,
             };
             if slot.is_none() {
@@ -469,6 +475,26 @@ impl<'a, 'x> LastFields<'a, 'x> {
 
     pub fn content_type(&self) -> Option<&'a ContentType<'x>> {
         self.content_type.and_then(|v| v.as_content_type())
+    }
+
+    pub fn content_disposition(&self) -> Option<&'a ContentType<'x>> {
+        self.content_disposition.and_then(|v| v.as_content_type())
+    }
+
+    pub fn content_transfer_encoding(&self) -> Option<&'a str> {
+        self.content_transfer_encoding.and_then(|v| v.as_text())
+    }
+
+    /// `MimeHeaders::attachment_name`.
+    pub fn attachment_name(&self) -> Option<&'a str> {
+        self.content_disposition()
+            .and_then(|cd| cd.attribute("filename"))
+            .or_else(|| self.content_type().and_then(|ct| ct.attribute("name")))
+    }
+
+    /// Some field is a Message-ID.
+    pub fn has_message_id(&self) -> bool {
+        self.message_id.is_some()
     }
 }
 
@@ -528,7 +554,8 @@ fn entity<'a>(
     }
     let body_off = part.offset_body as usize;
     let body = data.get(body_off..).unwrap_or(&[]);
-    let ct = part.content_type();
+    let last = LastFields::of_headers(&part.headers);
+    let ct = last.content_type();
     let (ctype, subtype) = match ct {
         Some(c) => (
             lower_known(c.ctype().trim_ws(), KNOWN_TYPES),
@@ -555,7 +582,7 @@ fn entity<'a>(
             }
         }
     }
-    let cte = match part.content_transfer_encoding().map(str::trim) {
+    let cte = match last.content_transfer_encoding().map(str::trim) {
         Some(s) if eq_ci(s.as_bytes(), b"base64") => Cte::Base64,
         Some(s) if eq_ci(s.as_bytes(), b"quoted-printable") => Cte::QuotedPrintable,
         _ => Cte::None,
@@ -567,10 +594,10 @@ fn entity<'a>(
     out.push(Leaf {
         ctype,
         subtype,
-        name: part.attachment_name().unwrap_or("").to_ascii_lowercase(),
+        name: last.attachment_name().unwrap_or("").to_ascii_lowercase(),
         cte,
         is_root,
-        header_has_message_id: part.headers.iter().any(|h| h.name == HeaderName::MessageId),
+        header_has_message_id: last.has_message_id(),
         header_raw: data.get(..body_off).unwrap_or(&[]),
         body,
         charset,
@@ -946,6 +973,7 @@ pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mail_parser::MimeHeaders;
 
     #[test]
     fn base64_lenient() {
@@ -1062,6 +1090,11 @@ mod tests {
             "X-Other: v\n",
             "Received: from x\n by y\n",
             "from: bare@lower.case\n",
+            "Content-Disposition: attachment; filename=\"a.txt\"\n",
+            "Content-Disposition: inline\n",
+            "Content-Type: application/octet-stream; name=b.bin\n",
+            "Content-Transfer-Encoding: base64\n",
+            "Content-Transfer-Encoding:  Quoted-Printable \n",
         ];
         let mut seed = 7u64;
         for _ in 0..3000 {
@@ -1084,6 +1117,14 @@ mod tests {
                 assert_eq!(k.subject(), m.subject(), "{head}");
                 assert_eq!(k.message_id(), m.message_id(), "{head}");
                 assert_eq!(k.content_type(), m.content_type(), "{head}");
+                let p = &m.parts[0];
+                let k = LastFields::of_headers(&p.headers);
+                assert_eq!(k.content_type(), p.content_type(), "{head}");
+                assert_eq!(k.content_disposition(), p.content_disposition(), "{head}");
+                assert_eq!(k.content_transfer_encoding(), p.content_transfer_encoding(), "{head}");
+                assert_eq!(k.attachment_name(), p.attachment_name(), "{head}");
+                let any_id = p.headers.iter().any(|h| h.name == HeaderName::MessageId);
+                assert_eq!(k.has_message_id(), any_id, "{head}");
             }
         }
     }
