@@ -1085,6 +1085,9 @@ impl PhraseTable {
 /// The first (up to) eight bytes of `b` as a little-endian word, zero-padded.
 #[inline]
 fn head8(b: &[u8]) -> u64 {
+    if let Some(w) = b.first_chunk::<8>() {
+        return u64::from_le_bytes(*w);
+    }
     let mut w = [0u8; 8];
     let n = b.len().min(8);
     w[..n].copy_from_slice(&b[..n]);
