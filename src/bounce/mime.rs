@@ -83,6 +83,16 @@ fn lower_known(s: &str, known: &[&'static str]) -> Cow<'static, str> {
     }
 }
 
+/// `s.to_ascii_lowercase()` of a MIME type (no allocation for the usual ones).
+pub(crate) fn lower_mime_type(s: &str) -> Cow<'static, str> {
+    lower_known(s, KNOWN_TYPES)
+}
+
+/// `s.to_ascii_lowercase()` of a MIME subtype (no allocation for the usual ones).
+pub(crate) fn lower_mime_subtype(s: &str) -> Cow<'static, str> {
+    lower_known(s, KNOWN_SUBTYPES)
+}
+
 impl<'a> Leaf<'a> {
     /// The body with its Content-Transfer-Encoding removed.
     pub fn bytes(&self) -> Cow<'a, [u8]> {

@@ -239,8 +239,8 @@ struct TopHeaders {
     x_original_message_id: Option<String>,
     in_reply_to: Option<String>,
     references_last: Option<String>,
-    ct_type: String,
-    ct_sub: String,
+    ct_type: Cow<'static, str>,
+    ct_sub: Cow<'static, str>,
     report_type: String,
 }
 
@@ -393,8 +393,9 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
     }
     t.subject = last.subject().map(|s| text::squash_ws(s, 1000));
     if let Some(ct) = last.content_type() {
-        t.ct_type = ct.ctype().to_ascii_lowercase();
-        t.ct_sub = ct.subtype().unwrap_or("").to_ascii_lowercase();
+        // (no allocation for the usual types)
+        t.ct_type = mime::lower_mime_type(ct.ctype());
+        t.ct_sub = mime::lower_mime_subtype(ct.subtype().unwrap_or(""));
         t.report_type = ct.attribute("report-type").unwrap_or("").trim_ws().to_ascii_lowercase();
     }
     // Up to 500 fields (the usual case) only the values of the fields read
