@@ -76,7 +76,7 @@ const KNOWN_CHARSETS: &[&str] =
     &["us-ascii", "utf-8", "iso-8859-1", "iso-2022-jp", "windows-1252", "shift_jis"];
 
 /// `s` lower-cased, without an allocation when it is one of `known` (lower case).
-fn lower_known(s: &str, known: &[&'static str]) -> Cow<'static, str> {
+pub(crate) fn lower_known(s: &str, known: &[&'static str]) -> Cow<'static, str> {
     match known.iter().find(|k| eq_ci(k.as_bytes(), s.as_bytes())) {
         Some(k) => Cow::Borrowed(k),
         None => Cow::Owned(s.to_ascii_lowercase()),
