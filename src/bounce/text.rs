@@ -459,7 +459,7 @@ pub fn eq_ci(a: &[u8], b: &[u8]) -> bool {
     #[inline(always)]
     fn eq8(x: u64, y: u64) -> bool {
         // y's ASCII letters: y | 0x20 within 'a'..='z' (bytes < 0x80 only)
-        let v = (y | LO * 0x20) & !HI;
+        let v = (y | (LO * 0x20)) & !HI;
         let ge = v + LO * u64::from(0x80 - b'a');
         let gt = v + LO * u64::from(0x7F - b'z');
         let letter = ge & !gt & HI & !y;
