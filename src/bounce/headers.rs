@@ -613,7 +613,10 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         }
     };
     all.extend(it);
-    let mut fallback: Option<QuotedBlock> = None;
+    // the Subject-anchored block (its lines and indent) and its fields, with
+    // the Message-ID (dropped when it is used): a Message-ID anchor in the
+    // same block reuses them instead of parsing the block again
+    let mut fallback: Option<(BlockKey, OrigHeaders)> = None;
     let mut own_candidate: Option<QuotedBlock> = None;
     for (i, line) in all.iter().enumerate().skip(first) {
         let (s, _) = unquote(line);
@@ -622,21 +625,21 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         if !is_mid && !is_subject {
             continue;
         }
-        let (block, n_headers, has_common) = collect_block(&all, i);
+        let (block, n_headers, has_common, key) = collect_block(&all, i);
         if is_subject {
             // only accept a Subject anchor in a convincing header block
             if n_headers >= 3 && has_common >= 2 {
                 let h = from_header_str(&block);
                 if !h.is_empty() {
-                    fallback = Some(QuotedBlock {
-                        headers: OrigHeaders { message_id: None, ..h },
-                        anchor: "subject",
-                    });
+                    fallback = Some((key, h));
                 }
             }
             continue;
         }
-        let mut h = from_header_str(&block);
+        let mut h = match &fallback {
+            Some((k, h)) if *k == key => h.clone(),
+            _ => from_header_str(&block),
+        };
         if h.message_id.is_none() {
             // mail-parser may reject odd ids: take the raw value
             let raw = s.split_once(':').map(|x| x.1).unwrap_or("");
@@ -661,12 +664,22 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         }
         return Some(QuotedBlock { headers: h, anchor: "message-id" });
     }
-    own_candidate.or(fallback)
+    own_candidate.or_else(|| {
+        fallback.map(|(_, h)| QuotedBlock {
+            headers: OrigHeaders { message_id: None, ..h },
+            anchor: "subject",
+        })
+    })
 }
 
+/// A header block of `collect_block`: its lines (start, end) and the indent
+/// of its anchor line, which make its text.
+type BlockKey = (usize, usize, usize);
+
 /// Collect the header block around line `at`; returns the block as a
-/// header text, the number of header lines and how many are common names.
-fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
+/// header text, the number of header lines, how many are common names and
+/// what the text is made of.
+fn collect_block(all: &[&str], at: usize) -> (String, usize, usize, BlockKey) {
     let (_, base_indent) = all.get(at).map(|l| unquote(l)).unwrap_or(("", 0));
     let classify = |l: &str| -> Option<bool> {
         // Some(true) header line, Some(false) continuation, None stop
@@ -722,7 +735,7 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
         }
     }
     block.push_str("\n\n");
-    (block, n, common)
+    (block, n, common, (start, end, base_indent))
 }
 
 #[cfg(test)]
@@ -746,6 +759,25 @@ mod tests {
         assert_eq!(q.headers.to, vec!["You@example.net".to_string()]);
         assert_eq!(q.headers.clone().take_received().len(), 1);
         assert_eq!(q.headers.clone().take_date().as_deref(), Some("2015-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn subject_before_message_id_in_one_block() {
+        let t = "Failed.\n\n> From: Me <me@example.com>\n> To: you@example.net\n> Subject: Hi there\n> Date: Thu, 01 Jan 2015 00:00:00 +0000\n> Message-ID: <orig@example.com>\n>\n> body\n";
+        let q = find_quoted(t, Some("own@x"), 1000).expect("quoted headers");
+        assert_eq!(q.anchor, "message-id");
+        assert_eq!(q.headers.message_id.as_deref(), Some("orig@example.com"));
+        assert_eq!(q.headers.subject.as_deref(), Some("Hi there"));
+        assert_eq!(q.headers.to, vec!["you@example.net".to_string()]);
+        // the same block when its Message-ID is the bounce's own: the
+        // Subject anchor's block, without the id
+        let q = find_quoted(t, Some("orig@example.com"), 1000).expect("quoted headers");
+        assert_eq!(q.anchor, "message-id");
+        let t2 = t.replace("Message-ID: <orig@example.com>", "Message-ID: <>");
+        let q = find_quoted(&t2, Some("own@x"), 1000).expect("quoted headers");
+        assert_eq!(q.anchor, "subject");
+        assert_eq!(q.headers.message_id, None);
+        assert_eq!(q.headers.subject.as_deref(), Some("Hi there"));
     }
 
     #[test]
