@@ -625,8 +625,9 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         if !is_mid && !is_subject {
             continue;
         }
-        let (block, n_headers, has_common, key) = collect_block(&all, i);
+        let key = collect_block(&all, i);
         if is_subject {
+            let (block, n_headers, has_common) = block_text(&all, key, true);
             // only accept a Subject anchor in a convincing header block
             if n_headers >= 3 && has_common >= 2 {
                 let h = from_header_str(&block);
@@ -638,7 +639,7 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         }
         let mut h = match &fallback {
             Some((k, h)) if *k == key => h.clone(),
-            _ => from_header_str(&block),
+            _ => from_header_str(&block_text(&all, key, false).0),
         };
         if h.message_id.is_none() {
             // mail-parser may reject odd ids: take the raw value
@@ -676,10 +677,8 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
 /// of its anchor line, which make its text.
 type BlockKey = (usize, usize, usize);
 
-/// Collect the header block around line `at`; returns the block as a
-/// header text, the number of header lines, how many are common names and
-/// what the text is made of.
-fn collect_block(all: &[&str], at: usize) -> (String, usize, usize, BlockKey) {
+/// The header block around line `at`: its lines and its anchor's indent.
+fn collect_block(all: &[&str], at: usize) -> BlockKey {
     let (_, base_indent) = all.get(at).map(|l| unquote(l)).unwrap_or(("", 0));
     let classify = |l: &str| -> Option<bool> {
         // Some(true) header line, Some(false) continuation, None stop
@@ -713,6 +712,17 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize, BlockKey) {
             None => break,
         }
     }
+    (start, end, base_indent)
+}
+
+/// The text of a header block of `collect_block`, the number of its header
+/// lines and how many of them have common names (counted only when
+/// `count_common`, else 0).
+fn block_text(
+    all: &[&str],
+    (start, end, base_indent): BlockKey,
+    count_common: bool,
+) -> (String, usize, usize) {
     let lines = all.get(start..end).unwrap_or(&[]);
     let mut block = String::with_capacity(lines.iter().map(|l| l.len() + 2).sum::<usize>() + 2);
     let mut n = 0;
@@ -722,7 +732,7 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize, BlockKey) {
         // a header line as `classify` sees it (a field name is never blank)
         if let Some(name) = header_name(s).filter(|_| indent <= base_indent) {
             n += 1;
-            if COMMON_HEADERS.iter().any(|c| eq_ci(c.as_bytes(), name.as_bytes())) {
+            if count_common && COMMON_HEADERS.iter().any(|c| eq_ci(c.as_bytes(), name.as_bytes())) {
                 common += 1;
             }
             if !block.is_empty() {
@@ -735,7 +745,7 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize, BlockKey) {
         }
     }
     block.push_str("\n\n");
-    (block, n, common, (start, end, base_indent))
+    (block, n, common)
 }
 
 #[cfg(test)]
