@@ -246,7 +246,9 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
         19 => b"content-disposition",
         _ => b"content-transfer-encoding",
     };
-    let n: &[u8] = if eq_ci(name, cand) { cand } else { b"" };
+    // (the first letter, either case, rejects most other names at once)
+    let first_ok = matches!((name.first(), cand.first()), (Some(&c), Some(&l)) if c | 0x20 == l);
+    let n: &[u8] = if first_ok && eq_ci(name, cand) { cand } else { b"" };
     let (addr, mime) = (want != Want::Part, want != Want::Nested);
     let empty = || HeaderValue::Empty;
     match n {
