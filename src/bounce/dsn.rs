@@ -88,7 +88,7 @@ fn address_value(v: &str) -> Option<String> {
 /// One line of a block as a field: (name, value), or junk ("", "") when it
 /// is not a `Name: value` line (the text of junk is never read).
 fn field_of(line: &str) -> (&str, &str) {
-    if let Some(colon) = memchr::memchr(b':', line.as_bytes()) {
+    if let Some(colon) = super::text::find_colon(line.as_bytes()) {
         let name = line.get(..colon).unwrap_or("").trim_ws();
         if !name.is_empty()
             && name.len() < 80
@@ -244,10 +244,16 @@ pub fn looks_like_dsn(text: &str) -> bool {
     // Both recipient fields end in "recipient:": without one anywhere (a
     // SIMD scan over the colons) no line can qualify.
     let b = text.as_bytes();
-    if !memchr::memchr_iter(b':', b)
-        .any(|p| p >= 9 && b.get(p - 9..p).is_some_and(|w| w.eq_ignore_ascii_case(b"recipient")))
-    {
-        return false;
+    let colon = super::text::ByteFinder::new(b':');
+    let mut from = 0;
+    loop {
+        let Some(p) = b.get(from..).and_then(|r| colon.find(r)).map(|k| from + k) else {
+            return false;
+        };
+        if p >= 9 && b.get(p - 9..p).is_some_and(|w| super::text::eq_ci(w, b"recipient")) {
+            break;
+        }
+        from = p + 1;
     }
     let mut has_rcpt = false;
     let mut has_action_or_status = false;

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use mail_parser::Message;
 
-use super::text::{lines, normalize_address, squash_ws, starts_with_ci};
+use super::text::{eq_ci, lines, normalize_address, squash_ws, starts_with_ci};
 
 /// Headers of the original (bounced) message, as far as recovered.
 #[derive(Debug, Clone, Default)]
@@ -264,8 +264,8 @@ fn name_addr(name: &str, addr: &str) -> String {
 }
 
 /// Format an address list of mail-parser as "Name <addr>" strings / bare addrs.
-fn first_address_display(m: &Message<'_>) -> Option<String> {
-    let addr = m.from()?.first()?;
+fn first_address_display(from: Option<&mail_parser::Address<'_>>) -> Option<String> {
+    let addr = from?.first()?;
     match (addr.name(), addr.address()) {
         (Some(n), Some(a)) if !n.trim_ws().is_empty() => {
             Some(name_addr(&squash_ws(n, 200), a.trim_ws()))
@@ -295,19 +295,20 @@ pub(crate) fn raw_headers_named<'a>(
 
 /// Extract what we need from a (nested or header-only) parsed message.
 pub fn from_message(m: &Message<'_>) -> OrigHeaders {
+    let last = super::mime::LastFields::of(m);
     let mut o = OrigHeaders {
-        message_id: m.message_id().and_then(clean_id),
-        from: first_address_display(m),
+        message_id: last.message_id().and_then(clean_id),
+        from: first_address_display(last.from()),
         ..Default::default()
     };
     // Raw 8-bit UTF-8 subjects (no encoded words) are used as they are;
     // mail-parser may mis-decode them.
-    let raw_subject = raw_headers_named(m, |n| n.len() == 7 && n.eq_ignore_ascii_case("subject"))
+    let raw_subject = raw_headers_named(m, |n| n.len() == 7 && eq_ci(n.as_bytes(), b"subject"))
         .next()
         .map(|(_, v)| v);
     let subj = match raw_subject {
         Some(r) if !r.is_ascii() && !r.contains("=?") => Some(r),
-        _ => m.subject(),
+        _ => last.subject(),
     };
     if let Some(s) = subj {
         let s = squash_ws(&decode_raw_jis(s), 1000);
@@ -315,7 +316,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
             o.subject = Some(s);
         }
     }
-    for a in m.to().into_iter().chain(m.cc()).flat_map(addrs) {
+    for a in last.to().into_iter().chain(last.cc()).flat_map(addrs) {
         if let Some(addr) = a.address().and_then(normalize_address) {
             if o.to.len() < 50 && !o.to.contains(&addr) {
                 o.to.push(addr);
@@ -324,7 +325,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     }
     /// 1 Received, 2 Date, 3 Message-ID, 4 In-Reply-To, 0 other (by length first)
     fn kind(n: &str) -> u8 {
-        let is = |w: &str| n.eq_ignore_ascii_case(w);
+        let is = |w: &str| eq_ci(n.as_bytes(), w.as_bytes());
         match n.len() {
             8 if is("received") => 1,
             4 if is("date") => 2,
@@ -368,7 +369,7 @@ pub(crate) fn from_header_str(block: &str) -> OrigHeaders {
 
 /// The index in `WANTED` of a field name (`usize::MAX` for Received).
 fn wanted_field(name: &str) -> Option<usize> {
-    let is = |w: &str| name.eq_ignore_ascii_case(w);
+    let is = |w: &str| eq_ci(name.as_bytes(), w.as_bytes());
     match name.len() {
         2 if is("to") => Some(3),
         2 if is("cc") => Some(4),
@@ -414,7 +415,7 @@ fn from_header_lines(text: &str) -> OrigHeaders {
         }
         // (`header_name` accepts every wanted name: no need to check the
         // bytes of the others, which are skipped either way)
-        let Some(colon) = memchr::memchr(b':', line.as_bytes()) else { continue };
+        let Some(colon) = super::text::find_colon(line.as_bytes()) else { continue };
         let Some(name) = line.get(..colon) else { continue };
         let value = line.get(colon + 1..).unwrap_or("");
         match wanted_field(name) {
@@ -530,7 +531,7 @@ fn unquote(line: &str) -> (&str, usize) {
 
 /// A "Name: value" header line (name is an RFC 5322 field name without spaces).
 fn header_name(s: &str) -> Option<&str> {
-    let colon = memchr::memchr(b':', s.as_bytes())?;
+    let colon = super::text::find_colon(s.as_bytes())?;
     let name = s.get(..colon)?;
     if name.is_empty() || name.len() > 60 {
         return None;
@@ -612,7 +613,10 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         }
     };
     all.extend(it);
-    let mut fallback: Option<QuotedBlock> = None;
+    // the Subject-anchored block (its lines and indent) and its fields, with
+    // the Message-ID (dropped when it is used): a Message-ID anchor in the
+    // same block reuses them instead of parsing the block again
+    let mut fallback: Option<(BlockKey, OrigHeaders)> = None;
     let mut own_candidate: Option<QuotedBlock> = None;
     for (i, line) in all.iter().enumerate().skip(first) {
         let (s, _) = unquote(line);
@@ -621,21 +625,22 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         if !is_mid && !is_subject {
             continue;
         }
-        let (block, n_headers, has_common) = collect_block(&all, i);
+        let key = collect_block(&all, i);
         if is_subject {
+            let (block, n_headers, has_common) = block_text(&all, key, true);
             // only accept a Subject anchor in a convincing header block
             if n_headers >= 3 && has_common >= 2 {
                 let h = from_header_str(&block);
                 if !h.is_empty() {
-                    fallback = Some(QuotedBlock {
-                        headers: OrigHeaders { message_id: None, ..h },
-                        anchor: "subject",
-                    });
+                    fallback = Some((key, h));
                 }
             }
             continue;
         }
-        let mut h = from_header_str(&block);
+        let mut h = match &fallback {
+            Some((k, h)) if *k == key => h.clone(),
+            _ => from_header_str(&block_text(&all, key, false).0),
+        };
         if h.message_id.is_none() {
             // mail-parser may reject odd ids: take the raw value
             let raw = s.split_once(':').map(|x| x.1).unwrap_or("");
@@ -660,12 +665,20 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
         }
         return Some(QuotedBlock { headers: h, anchor: "message-id" });
     }
-    own_candidate.or(fallback)
+    own_candidate.or_else(|| {
+        fallback.map(|(_, h)| QuotedBlock {
+            headers: OrigHeaders { message_id: None, ..h },
+            anchor: "subject",
+        })
+    })
 }
 
-/// Collect the header block around line `at`; returns the block as a
-/// header text, the number of header lines and how many are common names.
-fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
+/// A header block of `collect_block`: its lines (start, end) and the indent
+/// of its anchor line, which make its text.
+type BlockKey = (usize, usize, usize);
+
+/// The header block around line `at`: its lines and its anchor's indent.
+fn collect_block(all: &[&str], at: usize) -> BlockKey {
     let (_, base_indent) = all.get(at).map(|l| unquote(l)).unwrap_or(("", 0));
     let classify = |l: &str| -> Option<bool> {
         // Some(true) header line, Some(false) continuation, None stop
@@ -699,6 +712,17 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
             None => break,
         }
     }
+    (start, end, base_indent)
+}
+
+/// The text of a header block of `collect_block`, the number of its header
+/// lines and how many of them have common names (counted only when
+/// `count_common`, else 0).
+fn block_text(
+    all: &[&str],
+    (start, end, base_indent): BlockKey,
+    count_common: bool,
+) -> (String, usize, usize) {
     let lines = all.get(start..end).unwrap_or(&[]);
     let mut block = String::with_capacity(lines.iter().map(|l| l.len() + 2).sum::<usize>() + 2);
     let mut n = 0;
@@ -708,7 +732,7 @@ fn collect_block(all: &[&str], at: usize) -> (String, usize, usize) {
         // a header line as `classify` sees it (a field name is never blank)
         if let Some(name) = header_name(s).filter(|_| indent <= base_indent) {
             n += 1;
-            if COMMON_HEADERS.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+            if count_common && COMMON_HEADERS.iter().any(|c| eq_ci(c.as_bytes(), name.as_bytes())) {
                 common += 1;
             }
             if !block.is_empty() {
@@ -745,6 +769,25 @@ mod tests {
         assert_eq!(q.headers.to, vec!["You@example.net".to_string()]);
         assert_eq!(q.headers.clone().take_received().len(), 1);
         assert_eq!(q.headers.clone().take_date().as_deref(), Some("2015-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn subject_before_message_id_in_one_block() {
+        let t = "Failed.\n\n> From: Me <me@example.com>\n> To: you@example.net\n> Subject: Hi there\n> Date: Thu, 01 Jan 2015 00:00:00 +0000\n> Message-ID: <orig@example.com>\n>\n> body\n";
+        let q = find_quoted(t, Some("own@x"), 1000).expect("quoted headers");
+        assert_eq!(q.anchor, "message-id");
+        assert_eq!(q.headers.message_id.as_deref(), Some("orig@example.com"));
+        assert_eq!(q.headers.subject.as_deref(), Some("Hi there"));
+        assert_eq!(q.headers.to, vec!["you@example.net".to_string()]);
+        // the same block when its Message-ID is the bounce's own: the
+        // Subject anchor's block, without the id
+        let q = find_quoted(t, Some("orig@example.com"), 1000).expect("quoted headers");
+        assert_eq!(q.anchor, "message-id");
+        let t2 = t.replace("Message-ID: <orig@example.com>", "Message-ID: <>");
+        let q = find_quoted(&t2, Some("own@x"), 1000).expect("quoted headers");
+        assert_eq!(q.anchor, "subject");
+        assert_eq!(q.headers.message_id, None);
+        assert_eq!(q.headers.subject.as_deref(), Some("Hi there"));
     }
 
     #[test]

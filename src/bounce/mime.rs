@@ -17,10 +17,10 @@ use super::text::TrimWs;
 use std::borrow::Cow;
 
 use super::fastfield as ff;
-use super::text::lossy;
+use super::text::{eq_ci, lossy, ByteFinder};
 
 use mail_parser::{
-    Encoding, Header, HeaderName, HeaderValue, Message, MessagePart, MimeHeaders, PartType,
+    Address, ContentType, Encoding, Header, HeaderName, HeaderValue, Message, MessagePart, PartType,
 };
 
 const MAX_LEAVES: usize = 500;
@@ -76,11 +76,21 @@ const KNOWN_CHARSETS: &[&str] =
     &["us-ascii", "utf-8", "iso-8859-1", "iso-2022-jp", "windows-1252", "shift_jis"];
 
 /// `s` lower-cased, without an allocation when it is one of `known` (lower case).
-fn lower_known(s: &str, known: &[&'static str]) -> Cow<'static, str> {
-    match known.iter().find(|k| k.eq_ignore_ascii_case(s)) {
+pub(crate) fn lower_known(s: &str, known: &[&'static str]) -> Cow<'static, str> {
+    match known.iter().find(|k| eq_ci(k.as_bytes(), s.as_bytes())) {
         Some(k) => Cow::Borrowed(k),
         None => Cow::Owned(s.to_ascii_lowercase()),
     }
+}
+
+/// `s.to_ascii_lowercase()` of a MIME type (no allocation for the usual ones).
+pub(crate) fn lower_mime_type(s: &str) -> Cow<'static, str> {
+    lower_known(s, KNOWN_TYPES)
+}
+
+/// `s.to_ascii_lowercase()` of a MIME subtype (no allocation for the usual ones).
+pub(crate) fn lower_mime_subtype(s: &str) -> Cow<'static, str> {
+    lower_known(s, KNOWN_SUBTYPES)
 }
 
 impl<'a> Leaf<'a> {
@@ -162,6 +172,7 @@ fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
     let mut pos = 0;
     // fields seen (at most 10 000 are kept, as in mail-parser)
     let mut fields = 0;
+    let (nl, colon_finder) = (ByteFinder::new(b'\n'), ByteFinder::new(b':'));
     while pos < data.len() {
         // white space before a field name; a line break there ends the header
         let mut i = pos;
@@ -173,8 +184,8 @@ fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
             Some(b'\n') => return (headers, i + 1),
             Some(_) => {}
         }
-        let line_end = memchr::memchr(b'\n', &data[i..]).map_or(data.len(), |p| i + p);
-        let Some(colon) = memchr::memchr(b':', &data[i..line_end]).map(|p| i + p) else {
+        let line_end = nl.find(&data[i..]).map_or(data.len(), |p| i + p);
+        let Some(colon) = colon_finder.find(&data[i..line_end]).map(|p| i + p) else {
             // not a field: skip the line (as mail-parser does)
             pos = (line_end + 1).min(data.len());
             continue;
@@ -182,7 +193,7 @@ fn parse_head(data: &[u8], want: Want) -> (Vec<Header<'_>>, usize) {
         // the field runs on over folded lines
         let mut end = line_end;
         while end < data.len() && matches!(data.get(end + 1), Some(b' ' | b'\t')) {
-            end = memchr::memchr(b'\n', &data[end + 1..]).map_or(data.len(), |p| end + 1 + p);
+            end = nl.find(&data[end + 1..]).map_or(data.len(), |p| end + 1 + p);
         }
         let field_end = (end + 1).min(data.len());
         let name_bytes = data[i..colon].trim_ascii_end();
@@ -224,15 +235,20 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
     if !matches!(name.len(), 2 | 4 | 7 | 10 | 12 | 19 | 25) {
         return (other_name(name, want), HeaderValue::Empty);
     }
-    let mut lower = [0u8; 32];
-    let n = match lower.get_mut(..name.len()) {
-        Some(l) => {
-            l.copy_from_slice(name);
-            l.make_ascii_lowercase();
-            &*l
-        }
-        None => &[][..],
+    // one candidate name per length: compared in place (no lower-cased copy)
+    let cand: &[u8] = match name.len() {
+        2 if matches!(name.first(), Some(b't' | b'T')) => b"to",
+        2 => b"cc",
+        4 => b"from",
+        7 => b"subject",
+        10 => b"message-id",
+        12 => b"content-type",
+        19 => b"content-disposition",
+        _ => b"content-transfer-encoding",
     };
+    // (the first letter, either case, rejects most other names at once)
+    let first_ok = matches!((name.first(), cand.first()), (Some(&c), Some(&l)) if c | 0x20 == l);
+    let n: &[u8] = if first_ok && eq_ci(name, cand) { cand } else { b"" };
     let (addr, mime) = (want != Want::Part, want != Want::Nested);
     let empty = || HeaderValue::Empty;
     match n {
@@ -263,79 +279,116 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
     }
 }
 
+/// Field names common in bounces and their originals (at least four bytes).
+const COMMON_NAMES: &[&str] = &[
+    "Received",
+    "Date",
+    "MIME-Version",
+    "Mime-Version",
+    "Return-Path",
+    "Return-path",
+    "Auto-Submitted",
+    "Delivered-To",
+    "Authentication-Results",
+    "DKIM-Signature",
+    "X-Mailer",
+    "X-Received",
+    "Received-SPF",
+    "X-Original-To",
+    "X-Postfix-Queue-ID",
+    "X-Postfix-Sender",
+    "X-Failed-Recipients",
+    "X-Gm-Message-State",
+    "X-Google-DKIM-Signature",
+    "X-Google-Smtp-Source",
+    "References",
+    "In-Reply-To",
+    "Reply-To",
+    "User-Agent",
+    "Envelope-to",
+    "Delivery-date",
+    "X-Originating-IP",
+    "Content-Language",
+    "X-Microsoft-Antispam-Message-Info",
+    "X-MS-Exchange-Organization-AuthAs",
+    "Thread-Index",
+    "Thread-Topic",
+    "Importance",
+    "X-Priority",
+    "X-MSMail-Priority",
+    "X-MimeOLE",
+    "X-Virus-Scanned",
+    "Precedence",
+    "Sender",
+    "List-Id",
+    "List-Unsubscribe",
+    "ARC-Seal",
+    "ARC-Message-Signature",
+    "ARC-Authentication-Results",
+    "X-Spam-Status",
+    "X-Spam-Score",
+    "X-Spam-Flag",
+    "X-SES-Outgoing",
+    "Feedback-ID",
+    "X-Original-Message-ID",
+    "X-Mailer-Daemon-Error",
+    "Content-Description",
+    "Errors-To",
+    "X-Autoreply",
+    "X-Loop",
+    "X-Authentication-Warning",
+    "Organization",
+    "Content-ID",
+    "X-MS-Has-Attach",
+    "X-MS-TNEF-Correlator",
+    "Accept-Language",
+    "X-Sender",
+    "X-Message-Info",
+    "X-Message-Delivery",
+    "X-SenderID",
+    "X-Report-Abuse",
+    "X-Mailgun-Sid",
+];
+
+/// The slot of a name (at least four bytes) in [`NAME_SLOTS`]: a
+/// multiplicative hash of its length and four of its bytes, chosen so that
+/// the names of [`COMMON_NAMES`] get distinct slots.
+const fn name_slot(b: &[u8]) -> usize {
+    let n = b.len();
+    let x = n as u64
+        | (b[1] as u64) << 8
+        | (b[n - 2] as u64) << 16
+        | (b[n / 2] as u64) << 24
+        | (b[n - 4] as u64) << 32;
+    (x.wrapping_mul(0x6bce_d3b0_1b2e_d96d) >> 56) as usize
+}
+
+/// 1 + the index in [`COMMON_NAMES`] of the name in each slot (0: none).
+static NAME_SLOTS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < COMMON_NAMES.len() {
+        let k = name_slot(COMMON_NAMES[i].as_bytes());
+        assert!(t[k] == 0, "two common names share a slot");
+        t[k] = (i + 1) as u8;
+        i += 1;
+    }
+    t
+};
+
 /// `lossy(name)` of a field name, without the UTF-8 check for the names
-/// common in bounces and their originals (the same text either way).
+/// common in bounces and their originals (the same text either way): one
+/// hashed slot and one comparison.
 fn name_text(name: &[u8]) -> Cow<'_, str> {
-    Cow::Borrowed(match name {
-        b"Received" => "Received",
-        b"Date" => "Date",
-        b"MIME-Version" => "MIME-Version",
-        b"Mime-Version" => "Mime-Version",
-        b"Return-Path" => "Return-Path",
-        b"Return-path" => "Return-path",
-        b"Auto-Submitted" => "Auto-Submitted",
-        b"Delivered-To" => "Delivered-To",
-        b"Authentication-Results" => "Authentication-Results",
-        b"DKIM-Signature" => "DKIM-Signature",
-        b"X-Mailer" => "X-Mailer",
-        b"X-Received" => "X-Received",
-        b"Received-SPF" => "Received-SPF",
-        b"X-Original-To" => "X-Original-To",
-        b"X-Postfix-Queue-ID" => "X-Postfix-Queue-ID",
-        b"X-Postfix-Sender" => "X-Postfix-Sender",
-        b"X-Failed-Recipients" => "X-Failed-Recipients",
-        b"X-Gm-Message-State" => "X-Gm-Message-State",
-        b"X-Google-DKIM-Signature" => "X-Google-DKIM-Signature",
-        b"X-Google-Smtp-Source" => "X-Google-Smtp-Source",
-        b"References" => "References",
-        b"In-Reply-To" => "In-Reply-To",
-        b"Reply-To" => "Reply-To",
-        b"User-Agent" => "User-Agent",
-        b"Envelope-to" => "Envelope-to",
-        b"Delivery-date" => "Delivery-date",
-        b"X-Originating-IP" => "X-Originating-IP",
-        b"Content-Language" => "Content-Language",
-        b"X-Microsoft-Antispam-Message-Info" => "X-Microsoft-Antispam-Message-Info",
-        b"X-MS-Exchange-Organization-AuthAs" => "X-MS-Exchange-Organization-AuthAs",
-        b"Thread-Index" => "Thread-Index",
-        b"Thread-Topic" => "Thread-Topic",
-        b"Importance" => "Importance",
-        b"X-Priority" => "X-Priority",
-        b"X-MSMail-Priority" => "X-MSMail-Priority",
-        b"X-MimeOLE" => "X-MimeOLE",
-        b"X-Virus-Scanned" => "X-Virus-Scanned",
-        b"Precedence" => "Precedence",
-        b"Sender" => "Sender",
-        b"List-Id" => "List-Id",
-        b"List-Unsubscribe" => "List-Unsubscribe",
-        b"ARC-Seal" => "ARC-Seal",
-        b"ARC-Message-Signature" => "ARC-Message-Signature",
-        b"ARC-Authentication-Results" => "ARC-Authentication-Results",
-        b"X-Spam-Status" => "X-Spam-Status",
-        b"X-Spam-Score" => "X-Spam-Score",
-        b"X-Spam-Flag" => "X-Spam-Flag",
-        b"X-SES-Outgoing" => "X-SES-Outgoing",
-        b"Feedback-ID" => "Feedback-ID",
-        b"X-Original-Message-ID" => "X-Original-Message-ID",
-        b"X-Mailer-Daemon-Error" => "X-Mailer-Daemon-Error",
-        b"Content-Description" => "Content-Description",
-        b"Errors-To" => "Errors-To",
-        b"X-Autoreply" => "X-Autoreply",
-        b"X-Loop" => "X-Loop",
-        b"X-Authentication-Warning" => "X-Authentication-Warning",
-        b"Organization" => "Organization",
-        b"Content-ID" => "Content-ID",
-        b"X-MS-Has-Attach" => "X-MS-Has-Attach",
-        b"X-MS-TNEF-Correlator" => "X-MS-TNEF-Correlator",
-        b"Accept-Language" => "Accept-Language",
-        b"X-Sender" => "X-Sender",
-        b"X-Message-Info" => "X-Message-Info",
-        b"X-Message-Delivery" => "X-Message-Delivery",
-        b"X-SenderID" => "X-SenderID",
-        b"X-Report-Abuse" => "X-Report-Abuse",
-        b"X-Mailgun-Sid" => "X-Mailgun-Sid",
-        _ => return lossy(name),
-    })
+    if name.len() >= 4 {
+        let slot = NAME_SLOTS.get(name_slot(name)).copied().unwrap_or(0);
+        if let Some(k) = usize::from(slot).checked_sub(1).and_then(|i| COMMON_NAMES.get(i)) {
+            if k.as_bytes() == name {
+                return Cow::Borrowed(k);
+            }
+        }
+    }
+    lossy(name)
 }
 
 /// The name of a field not read through mail-parser (empty in a MIME part's
@@ -368,6 +421,93 @@ pub(crate) fn root_to_addrs(m: &Message<'_>) -> Vec<String> {
         .filter_map(|a| a.address())
         .map(|x| x.trim_ws().to_ascii_lowercase())
         .collect()
+}
+
+/// The values of the last From, To, Cc, Subject, Message-ID and
+/// Content-Type fields of a message's header, found in one pass from the
+/// end: what `Message::from`, `to`, `cc`, `subject`, `message_id` and
+/// `content_type` return (each of those scans the fields again).
+#[derive(Default)]
+pub(crate) struct LastFields<'a, 'x> {
+    from: Option<&'a HeaderValue<'x>>,
+    to: Option<&'a HeaderValue<'x>>,
+    cc: Option<&'a HeaderValue<'x>>,
+    subject: Option<&'a HeaderValue<'x>>,
+    message_id: Option<&'a HeaderValue<'x>>,
+    content_type: Option<&'a HeaderValue<'x>>,
+    content_disposition: Option<&'a HeaderValue<'x>>,
+    content_transfer_encoding: Option<&'a HeaderValue<'x>>,
+}
+
+impl<'a, 'x> LastFields<'a, 'x> {
+    pub fn of(m: &'a Message<'x>) -> LastFields<'a, 'x> {
+        Self::of_headers(m.parts.first().map(|p| p.headers.as_slice()).unwrap_or(&[]))
+    }
+
+    pub fn of_headers(headers: &'a [Header<'x>]) -> LastFields<'a, 'x> {
+        let mut k = LastFields::default();
+        for h in headers.iter().rev() {
+            let slot = match h.name {
+                HeaderName::From => &mut k.from,
+                HeaderName::To => &mut k.to,
+                HeaderName::Cc => &mut k.cc,
+                HeaderName::Subject => &mut k.subject,
+                HeaderName::MessageId => &mut k.message_id,
+                HeaderName::ContentType => &mut k.content_type,
+                HeaderName::ContentDisposition => &mut k.content_disposition,
+                HeaderName::ContentTransferEncoding => &mut k.content_transfer_encoding,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(&h.value);
+            }
+        }
+        k
+    }
+
+    pub fn from(&self) -> Option<&'a Address<'x>> {
+        self.from.and_then(|v| v.as_address())
+    }
+
+    pub fn to(&self) -> Option<&'a Address<'x>> {
+        self.to.and_then(|v| v.as_address())
+    }
+
+    pub fn cc(&self) -> Option<&'a Address<'x>> {
+        self.cc.and_then(|v| v.as_address())
+    }
+
+    pub fn subject(&self) -> Option<&'a str> {
+        self.subject.and_then(|v| v.as_text())
+    }
+
+    pub fn message_id(&self) -> Option<&'a str> {
+        self.message_id.and_then(|v| v.as_text())
+    }
+
+    pub fn content_type(&self) -> Option<&'a ContentType<'x>> {
+        self.content_type.and_then(|v| v.as_content_type())
+    }
+
+    pub fn content_disposition(&self) -> Option<&'a ContentType<'x>> {
+        self.content_disposition.and_then(|v| v.as_content_type())
+    }
+
+    pub fn content_transfer_encoding(&self) -> Option<&'a str> {
+        self.content_transfer_encoding.and_then(|v| v.as_text())
+    }
+
+    /// `MimeHeaders::attachment_name`.
+    pub fn attachment_name(&self) -> Option<&'a str> {
+        self.content_disposition()
+            .and_then(|cd| cd.attribute("filename"))
+            .or_else(|| self.content_type().and_then(|ct| ct.attribute("name")))
+    }
+
+    /// Some field is a Message-ID.
+    pub fn has_message_id(&self) -> bool {
+        self.message_id.is_some()
+    }
 }
 
 /// A MIME entity holding only its header fields (the body is not kept).
@@ -426,7 +566,8 @@ fn entity<'a>(
     }
     let body_off = part.offset_body as usize;
     let body = data.get(body_off..).unwrap_or(&[]);
-    let ct = part.content_type();
+    let last = LastFields::of_headers(&part.headers);
+    let ct = last.content_type();
     let (ctype, subtype) = match ct {
         Some(c) => (
             lower_known(c.ctype().trim_ws(), KNOWN_TYPES),
@@ -453,9 +594,9 @@ fn entity<'a>(
             }
         }
     }
-    let cte = match part.content_transfer_encoding().map(str::trim) {
-        Some(s) if s.eq_ignore_ascii_case("base64") => Cte::Base64,
-        Some(s) if s.eq_ignore_ascii_case("quoted-printable") => Cte::QuotedPrintable,
+    let cte = match last.content_transfer_encoding().map(str::trim) {
+        Some(s) if eq_ci(s.as_bytes(), b"base64") => Cte::Base64,
+        Some(s) if eq_ci(s.as_bytes(), b"quoted-printable") => Cte::QuotedPrintable,
         _ => Cte::None,
     };
     let charset = ct
@@ -465,10 +606,10 @@ fn entity<'a>(
     out.push(Leaf {
         ctype,
         subtype,
-        name: part.attachment_name().unwrap_or("").to_ascii_lowercase(),
+        name: last.attachment_name().unwrap_or("").to_ascii_lowercase(),
         cte,
         is_root,
-        header_has_message_id: part.headers.iter().any(|h| h.name == HeaderName::MessageId),
+        header_has_message_id: last.has_message_id(),
         header_raw: data.get(..body_off).unwrap_or(&[]),
         body,
         charset,
@@ -687,13 +828,14 @@ fn hex(c: u8) -> Option<u8> {
 fn quoted_printable(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
+    let eq = ByteFinder::new(b'=');
     while i < b.len() {
         // encoded text is often one "=XY" after another: look at the next
         // byte before searching
         let p = if b[i] == b'=' {
             0
         } else {
-            let Some(p) = memchr::memchr(b'=', &b[i..]) else {
+            let Some(p) = eq.find(&b[i..]) else {
                 out.extend_from_slice(&b[i..]);
                 break;
             };
@@ -843,6 +985,7 @@ pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mail_parser::MimeHeaders;
 
     #[test]
     fn base64_lenient() {
@@ -943,8 +1086,72 @@ mod tests {
     }
 
     #[test]
+    fn last_fields_are_the_message_accessors() {
+        let fields = [
+            "From: A <a@b.c>\n",
+            "From: second@x.y\n",
+            "To: t@u.v, w@x.y\n",
+            "To: =?utf-8?q?T=C3=A9?= <t2@u.v>\n",
+            "Cc: c@d.e\n",
+            "Subject: one\n",
+            "Subject: =?utf-8?b?dHfDqw==?=\n",
+            "Message-ID: <id1@x>\n",
+            "Message-Id: <id2@x>\n",
+            "Content-Type: text/plain; charset=utf-8\n",
+            "content-type: multipart/report; boundary=\"b\"\n",
+            "X-Other: v\n",
+            "Received: from x\n by y\n",
+            "from: bare@lower.case\n",
+            "Content-Disposition: attachment; filename=\"a.txt\"\n",
+            "Content-Disposition: inline\n",
+            "Content-Type: application/octet-stream; name=b.bin\n",
+            "Content-Transfer-Encoding: base64\n",
+            "Content-Transfer-Encoding:  Quoted-Printable \n",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..3000 {
+            let mut head = String::new();
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut x = seed;
+            for _ in 0..(x % 9) {
+                x = x.rotate_left(7) ^ 0x9e37_79b9_7f4a_7c15;
+                head.push_str(fields[(x % fields.len() as u64) as usize]);
+            }
+            head.push_str("\nbody\n");
+            for m in [header_message(head.as_bytes()), walk(head.as_bytes()).map(|w| w.0)]
+                .into_iter()
+                .flatten()
+            {
+                let k = LastFields::of(&m);
+                assert_eq!(k.from(), m.from(), "{head}");
+                assert_eq!(k.to(), m.to(), "{head}");
+                assert_eq!(k.cc(), m.cc(), "{head}");
+                assert_eq!(k.subject(), m.subject(), "{head}");
+                assert_eq!(k.message_id(), m.message_id(), "{head}");
+                assert_eq!(k.content_type(), m.content_type(), "{head}");
+                let p = &m.parts[0];
+                let k = LastFields::of_headers(&p.headers);
+                assert_eq!(k.content_type(), p.content_type(), "{head}");
+                assert_eq!(k.content_disposition(), p.content_disposition(), "{head}");
+                assert_eq!(k.content_transfer_encoding(), p.content_transfer_encoding(), "{head}");
+                assert_eq!(k.attachment_name(), p.attachment_name(), "{head}");
+                let any_id = p.headers.iter().any(|h| h.name == HeaderName::MessageId);
+                assert_eq!(k.has_message_id(), any_id, "{head}");
+            }
+        }
+    }
+
+    #[test]
     fn common_names_are_their_text() {
         for n in [&b"Received"[..], b"X-Mailer", b"received", b"X-\xff", b"", b"Return-path"] {
+            assert_eq!(name_text(n), lossy(n));
+        }
+        for n in COMMON_NAMES {
+            assert!(matches!(name_text(n.as_bytes()), Cow::Borrowed(b) if b == *n));
+            let lower = n.to_ascii_lowercase();
+            assert_eq!(name_text(lower.as_bytes()), lower);
+        }
+        for n in [&b"abc"[..], b"a", b"Rece\xffived", b"\xff\xfe\xfd\xfc\xfb", b"X-Mailer2"] {
             assert_eq!(name_text(n), lossy(n));
         }
     }

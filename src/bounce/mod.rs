@@ -20,7 +20,7 @@ pub mod text;
 use std::borrow::Cow;
 use std::fmt;
 
-use mail_parser::{HeaderName, Message, MessageParser, MimeHeaders};
+use mail_parser::{HeaderName, Message, MessageParser};
 use serde::{Deserialize, Serialize};
 
 use self::headers::{bare_message_id, OrigHeaders};
@@ -189,7 +189,17 @@ pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
     // memchr (SIMD) over the CRs only: most messages have none, CRLF ones one a line.
     let first = memchr::memchr(b'\r', raw)?;
     let is_bare = |i: usize| raw.get(i + 1) != Some(&b'\n');
-    let bare_cr = memchr::memchr_iter(b'\r', &raw[first..]).filter(|&p| is_bare(first + p)).count();
+    let cr = text::ByteFinder::new(b'\r');
+    // the positions of the CRs from `first` on
+    let crs = || {
+        let mut from = first;
+        std::iter::from_fn(move || {
+            let p = from + cr.find(raw.get(from..)?)?;
+            from = p + 1;
+            Some(p)
+        })
+    };
+    let bare_cr = crs().filter(|&p| is_bare(p)).count();
     if bare_cr == 0 {
         return None;
     }
@@ -199,8 +209,7 @@ pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut done = 0;
-    for p in memchr::memchr_iter(b'\r', &raw[first..]) {
-        let i = first + p;
+    for i in crs() {
         if is_bare(i) {
             out.extend_from_slice(&raw[done..i]);
             out.push(b'\n');
@@ -220,19 +229,19 @@ struct TopHeaders {
     from_present: bool,
     subject: Option<String>,
     return_path: Option<String>,
-    auto_submitted: Option<String>,
+    auto_submitted: Option<Cow<'static, str>>,
     x_failed: Vec<String>,
     x_failed_present: bool,
-    precedence: Option<String>,
+    precedence: Option<Cow<'static, str>>,
     x_autoreply: bool,
     challenge_header: bool,
     list: bool,
     x_original_message_id: Option<String>,
     in_reply_to: Option<String>,
     references_last: Option<String>,
-    ct_type: String,
-    ct_sub: String,
-    report_type: String,
+    ct_type: Cow<'static, str>,
+    ct_sub: Cow<'static, str>,
+    report_type: Cow<'static, str>,
 }
 
 const CHALLENGE_HEADERS: &[&str] = &[
@@ -321,7 +330,7 @@ fn top_wants(name: &str) -> bool {
         let i = cands.trailing_zeros() as usize;
         cands &= cands - 1;
         let w = TOP_FIELDS.get(i).or_else(|| CHALLENGE_HEADERS.get(i - TOP_FIELDS.len()));
-        if w.is_some_and(|w| name.eq_ignore_ascii_case(w)) {
+        if w.is_some_and(|w| text::eq_ci(name.as_bytes(), w.as_bytes())) {
             return true;
         }
     }
@@ -373,19 +382,24 @@ pub(crate) fn header_gate_of(m: &Message<'_>) -> bool {
 }
 
 fn read_top(m: &Message<'_>) -> TopHeaders {
+    let last = mime::LastFields::of(m);
     let mut t = TopHeaders {
-        own_id: m.message_id().map(|s| s.trim_ws().trim_matches(['<', '>']).to_string()),
+        own_id: last.message_id().map(|s| s.trim_ws().trim_matches(['<', '>']).to_string()),
         ..Default::default()
     };
-    if let Some(a) = m.from().and_then(|a| a.first()) {
+    if let Some(a) = last.from().and_then(|a| a.first()) {
         t.from_addr = a.address().map(|s| s.trim_ws().to_ascii_lowercase());
         t.from_display = text::lowercase(a.name().unwrap_or(""));
     }
-    t.subject = m.subject().map(|s| text::squash_ws(s, 1000));
-    if let Some(ct) = m.content_type() {
-        t.ct_type = ct.ctype().to_ascii_lowercase();
-        t.ct_sub = ct.subtype().unwrap_or("").to_ascii_lowercase();
-        t.report_type = ct.attribute("report-type").unwrap_or("").trim_ws().to_ascii_lowercase();
+    t.subject = last.subject().map(|s| text::squash_ws(s, 1000));
+    if let Some(ct) = last.content_type() {
+        // (no allocation for the usual types)
+        t.ct_type = mime::lower_mime_type(ct.ctype());
+        t.ct_sub = mime::lower_mime_subtype(ct.subtype().unwrap_or(""));
+        t.report_type = mime::lower_known(
+            ct.attribute("report-type").unwrap_or("").trim_ws(),
+            &["delivery-status", "disposition-notification", "feedback-report", ""],
+        );
     }
     // Up to 500 fields (the usual case) only the values of the fields read
     // below are converted; past that, the first 500 UTF-8 fields as before.
@@ -398,16 +412,22 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
         let Some(nb) = buf.get_mut(..name.len()) else { continue };
         nb.copy_from_slice(name.as_bytes());
         nb.make_ascii_lowercase();
-        let n = std::str::from_utf8(nb).unwrap_or("");
+        // matched as bytes: the name is text already (no UTF-8 check)
+        let n: &[u8] = nb;
         match n {
-            "from" => t.from_present = true,
-            "return-path" => {
+            b"from" => t.from_present = true,
+            b"return-path" => {
                 if t.return_path.is_none() {
                     t.return_path = Some(value.trim_ws().to_string());
                 }
             }
-            "auto-submitted" => t.auto_submitted = Some(value.trim_ws().to_ascii_lowercase()),
-            "x-failed-recipients" => {
+            b"auto-submitted" => {
+                t.auto_submitted = Some(mime::lower_known(
+                    value.trim_ws(),
+                    &["auto-replied", "auto-generated", "auto-notified", "no"],
+                ))
+            }
+            b"x-failed-recipients" => {
                 t.x_failed_present = true;
                 for a in text::find_addresses(value, 50) {
                     if !t.x_failed.contains(&a) {
@@ -415,11 +435,16 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
                     }
                 }
             }
-            "precedence" => t.precedence = Some(value.trim_ws().to_ascii_lowercase()),
-            "x-autoreply" | "x-autorespond" | "x-autoresponder" | "x-autogenerated"
-            | "x-auto-reply" | "x-vacation" => {
+            b"precedence" => {
+                t.precedence = Some(mime::lower_known(
+                    value.trim_ws(),
+                    &["bulk", "list", "junk", "auto_reply"],
+                ))
+            }
+            b"x-autoreply" | b"x-autorespond" | b"x-autoresponder" | b"x-autogenerated"
+            | b"x-auto-reply" | b"x-vacation" => {
                 let v = value.trim_ws().to_ascii_lowercase();
-                if n == "x-autogenerated" {
+                if n == b"x-autogenerated" {
                     if v.contains("reply") {
                         t.x_autoreply = true;
                     }
@@ -427,27 +452,26 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
                     t.x_autoreply = true;
                 }
             }
-            "list-id" | "list-unsubscribe" | "list-post" | "mailing-list" | "x-mailing-list" => {
-                t.list = true
-            }
-            "x-original-message-id" => {
+            b"list-id" | b"list-unsubscribe" | b"list-post" | b"mailing-list"
+            | b"x-mailing-list" => t.list = true,
+            b"x-original-message-id" => {
                 if t.x_original_message_id.is_none() {
                     t.x_original_message_id = bare_message_id(value);
                 }
             }
-            "in-reply-to" => {
+            b"in-reply-to" => {
                 if t.in_reply_to.is_none() {
                     t.in_reply_to = bare_message_id(value);
                 }
             }
-            "references" => {
+            b"references" => {
                 let ids: Vec<&str> = value.split('<').filter(|s| s.contains('>')).collect();
                 if let Some(last) = ids.last() {
                     t.references_last = bare_message_id(&format!("<{}", last));
                 }
             }
             _ => {
-                if CHALLENGE_HEADERS.contains(&n) {
+                if CHALLENGE_HEADERS.iter().any(|c| c.as_bytes() == n) {
                     t.challenge_header = true;
                 }
             }
@@ -566,7 +590,7 @@ fn looks_like_header_start(b: &[u8]) -> bool {
 /// `headers_raw` (those with a UTF-8 value)?  The values are validated only
 /// when some field has such a name.
 fn nested_hmxmr(m: &Message<'_>) -> bool {
-    let named = |n: &str| n.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("x-hmxmr"));
+    let named = |n: &str| n.get(..7).is_some_and(|p| text::eq_ci(p.as_bytes(), b"x-hmxmr"));
     let headers = m.parts.first().map(|p| p.headers.as_slice()).unwrap_or(&[]);
     if !headers.iter().any(|h| named(h.name.as_str())) {
         return false;
@@ -1565,7 +1589,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     let mut rcpts: Vec<String> = Vec::new();
     let add = |r: &mut Vec<String>, x: &str| {
         if let Some(n) = text::normalize_address(x) {
-            if r.len() < 100 && !r.iter().any(|y| y.eq_ignore_ascii_case(&n)) {
+            if r.len() < 100 && !r.iter().any(|y| text::eq_ci(y.as_bytes(), n.as_bytes())) {
                 r.push(n);
             }
         }
@@ -1759,7 +1783,8 @@ fn code_near_address(prose: &str, top: &TopHeaders) -> bool {
         }
         if t.contains('@') {
             let own = top.from_addr.as_deref().unwrap_or("\u{0}");
-            if text::find_addresses(t, 3).iter().any(|a| !a.eq_ignore_ascii_case(own)) {
+            if text::find_addresses(t, 3).iter().any(|a| !text::eq_ci(a.as_bytes(), own.as_bytes()))
+            {
                 if last_code.is_some_and(|c| i - c <= 8) {
                     return true;
                 }
@@ -1866,7 +1891,7 @@ fn prose_recipients(prose: &str, top: &TopHeaders, msg: &Message<'_>) -> Vec<Str
             text::find_addresses(t, 3)
         };
         for x in addrs {
-            if !skip(&x) && !out.iter().any(|y| y.eq_ignore_ascii_case(&x)) {
+            if !skip(&x) && !out.iter().any(|y| text::eq_ci(y.as_bytes(), x.as_bytes())) {
                 out.push(x);
             }
         }
