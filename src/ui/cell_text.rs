@@ -65,7 +65,7 @@ pub(super) struct TextCache {
     /// their columns and with the top of the text at y = 0.
     rows: HashMap<usize, Arc<Row>, FastHash>,
     /// Other text (headers), by what it says and how wide it may be.
-    other: HashMap<(&'static str, u32), Arc<Galley>>,
+    other: HashMap<(&'static str, u32), Arc<Galley>, FastHash>,
     /// Changes whenever meshes handed out before may differ from those handed out now.
     generation: u64,
     /// How many cells egui laid out (tests check that text it has seen takes the fast way).
@@ -90,7 +90,7 @@ impl Default for TextCache {
             word_index: HashMap::default(),
             words: Vec::new(),
             rows: HashMap::default(),
-            other: HashMap::new(),
+            other: HashMap::default(),
             generation: 0,
             by_egui: 0,
         }

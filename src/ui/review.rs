@@ -813,9 +813,11 @@ impl ReviewList {
                 (true, true) => "▲",
                 (true, false) => "▼",
             };
-            let response = ui
-                .interact(rect, table_id.with("sort").with(c), Sense::click())
-                .on_hover_text("Sort by this column; click again to reverse");
+            let mut response = ui.interact(rect, table_id.with("sort").with(c), Sense::click());
+            // The tooltip's machinery only for the header the pointer or focus is on.
+            if response.contains_pointer() || response.has_focus() {
+                response = response.on_hover_text("Sort by this column; click again to reverse");
+            }
             // The arrow is in the monospace font, which has it.
             let arrow_galley = self.texts.text(ui, arrow, &arrow_font, f32::INFINITY);
             let room = rect.width() - arrow_galley.size().x - gap;
