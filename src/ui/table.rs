@@ -1,7 +1,8 @@
 //! The pieces of the review table that make it cheap to draw: column widths computed once per
 //! frame, how a row looks apart from its text tessellated once per state, the whole body's
-//! tessellation kept while it looks the same, and a checkbox painted without a widget layout. The rows' text is in [`super::cell_text`]; the
-//! table itself (header, rows, scrolling, keyboard) is in [`super::review`].
+//! tessellation kept while it looks the same, and a checkbox painted without a widget layout.
+//! The rows' text is in [`super::cell_text`]; the table itself (header, rows, scrolling,
+//! keyboard) is in [`super::review`].
 
 use egui::epaint::text::Row;
 use egui::epaint::{self, Galley, Mesh, Tessellator};
