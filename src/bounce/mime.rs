@@ -236,19 +236,16 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
         return (other_name(name, want), HeaderValue::Empty);
     }
     // one candidate name per length: compared in place (no lower-cased copy)
-    let cand: &[u8] = match name.len() {
-        2 if matches!(name.first(), Some(b't' | b'T')) => b"to",
-        2 => b"cc",
-        4 => b"from",
-        7 => b"subject",
-        10 => b"message-id",
-        12 => b"content-type",
-        19 => b"content-disposition",
-        _ => b"content-transfer-encoding",
+    let n: &[u8] = match name.len() {
+        2 if matches!(name.first(), Some(b't' | b'T')) => pick(name, b"to"),
+        2 => pick(name, b"cc"),
+        4 => pick(name, b"from"),
+        7 => pick(name, b"subject"),
+        10 => pick(name, b"message-id"),
+        12 => pick(name, b"content-type"),
+        19 => pick(name, b"content-disposition"),
+        _ => pick(name, b"content-transfer-encoding"),
     };
-    // (the first letter, either case, rejects most other names at once)
-    let first_ok = matches!((name.first(), cand.first()), (Some(&c), Some(&l)) if c | 0x20 == l);
-    let n: &[u8] = if first_ok && eq_ci(name, cand) { cand } else { b"" };
     let (addr, mime) = (want != Want::Part, want != Want::Nested);
     let empty = || HeaderValue::Empty;
     match n {
@@ -277,6 +274,54 @@ fn field<'a>(name: &'a [u8], value: &'a [u8], want: Want) -> (HeaderName<'a>, He
         ),
         _ => (other_name(name, want), HeaderValue::Empty),
     }
+}
+
+/// `cand` when `name` is it in any case (`eq_ci`), else empty.
+#[inline(always)]
+fn pick<const N: usize>(name: &[u8], cand: &'static [u8; N]) -> &'static [u8] {
+    if eq_lower(name, cand) {
+        cand
+    } else {
+        b""
+    }
+}
+
+/// `eq_ci(name, cand)` for a lower-case candidate of known length: its
+/// letters match either case, its other bytes only themselves (eight bytes
+/// at a time, the masks folded at compile time).
+#[inline(always)]
+fn eq_lower<const N: usize>(name: &[u8], cand: &[u8; N]) -> bool {
+    #[inline(always)]
+    fn chunk(c: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        for (k, d) in w.iter_mut().enumerate() {
+            *d = c.get(at + k).copied().unwrap_or(0);
+        }
+        u64::from_le_bytes(w)
+    }
+    #[inline(always)]
+    fn case_mask(c: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        for (k, d) in w.iter_mut().enumerate() {
+            if c.get(at + k).is_some_and(u8::is_ascii_lowercase) {
+                *d = 0x20;
+            }
+        }
+        u64::from_le_bytes(w)
+    }
+    let Some(a) = name.first_chunk::<N>() else { return false };
+    if name.len() != N {
+        return false;
+    }
+    let mut at = 0;
+    while at < N {
+        let m = case_mask(cand, at);
+        if chunk(a, at) | m != chunk(cand, at) {
+            return false;
+        }
+        at += 8;
+    }
+    true
 }
 
 /// Field names common in bounces and their originals (at least four bytes).
@@ -1139,6 +1184,48 @@ mod tests {
                 assert_eq!(k.has_message_id(), any_id, "{head}");
             }
         }
+    }
+
+    #[test]
+    fn eq_lower_is_eq_ci() {
+        fn check<const N: usize>(cand: &'static [u8; N]) {
+            let mut seed = N as u64 * 77 + 5;
+            let mut names: Vec<Vec<u8>> = vec![cand.to_vec(), cand.to_ascii_uppercase()];
+            for _ in 0..3000 {
+                let mut v = cand.to_vec();
+                for _ in 0..3 {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let k = (seed >> 33) as usize % N;
+                    let pick = [0x20u8, 0x01, 0x40, 0x80, 0x60, 0x0D][(seed >> 20) as usize % 6];
+                    if (seed >> 10) & 1 == 0 {
+                        v[k] ^= pick;
+                    } else {
+                        v[k] = (seed >> 40) as u8;
+                    }
+                }
+                names.push(v);
+            }
+            for c in 0u8..=255 {
+                let mut v = cand.to_vec();
+                v[N - 1] = c;
+                names.push(v.clone());
+                v[0] = c;
+                names.push(v);
+            }
+            names.push(cand[..N - 1].to_vec());
+            names.push([&cand[..], b"x"].concat());
+            for n in &names {
+                assert_eq!(eq_lower(n, cand), eq_ci(n, cand), "{n:?} {cand:?}");
+            }
+        }
+        check(b"to");
+        check(b"cc");
+        check(b"from");
+        check(b"subject");
+        check(b"message-id");
+        check(b"content-type");
+        check(b"content-disposition");
+        check(b"content-transfer-encoding");
     }
 
     #[test]
