@@ -1370,13 +1370,16 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         let st5 = prose_status.as_deref().is_some_and(|s| s.starts_with('5'))
             || smtp_reply.is_some_and(|(c, _)| c >= 500);
         let delay_strong = body_hits.phrase(Cat::Delay).is_some_and(|p| p != "delayed");
-        let permanent = lower.contains("permanent")
-            || lower.contains("giving up")
-            || lower.contains("gave up")
-            || lower.contains("has been returned")
-            || lower.contains("could not be delivered");
+        // (searched only when the body's delay phrase is strong)
+        let permanent = || {
+            lower.contains("permanent")
+                || lower.contains("giving up")
+                || lower.contains("gave up")
+                || lower.contains("has been returned")
+                || lower.contains("could not be delivered")
+        };
         let delay_subject = subj_hits.has(Cat::Delay) && !subj_lower.contains("fail");
-        let delay_body = delay_strong && !permanent && !subj_hits.has(Cat::Failure);
+        let delay_body = delay_strong && !subj_hits.has(Cat::Failure) && !permanent();
         if !st5 && (delay_subject || delay_body) {
             Kind::DeliveryDelay
         } else if (subj_hits.has(Cat::Success) || body_hits.has(Cat::Success))
