@@ -1327,8 +1327,19 @@ fn normalize_ascii_address(raw: &str) -> Option<String> {
     }
     // one pass over the domain: its bytes, a dot somewhere, no ".."
     let (mut dot, mut prev) = (false, 0u8);
+    /// The bytes a domain may hold: ASCII letters and digits, `.-[]:`.
+    static DOMAIN_BYTE: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':');
+            c += 1;
+        }
+        t
+    };
     for c in domain.bytes() {
-        if !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'[' | b']' | b':')) {
+        if !DOMAIN_BYTE[usize::from(c)] {
             return None;
         }
         if c == b'.' {
