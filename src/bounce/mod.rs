@@ -283,17 +283,21 @@ const TOP_KEYS: [u64; 16] = {
     let mut set = [0u64; 16];
     let mut i = 0;
     while i < TOP_FIELDS.len() + CHALLENGE_HEADERS.len() {
-        let w = if i < TOP_FIELDS.len() {
-            TOP_FIELDS[i]
-        } else {
-            CHALLENGE_HEADERS[i - TOP_FIELDS.len()]
-        };
-        let k = top_key(w.as_bytes());
+        let k = top_key(top_name(i).as_bytes());
         set[k / 64] |= 1 << (k % 64);
         i += 1;
     }
     set
 };
+
+/// The `i`th name `read_top` looks at: `TOP_FIELDS`, then `CHALLENGE_HEADERS`.
+const fn top_name(i: usize) -> &'static str {
+    if i < TOP_FIELDS.len() {
+        TOP_FIELDS[i]
+    } else {
+        CHALLENGE_HEADERS[i - TOP_FIELDS.len()]
+    }
+}
 
 /// (length mod 32, first byte's low five bits, which ignore ASCII case) as a number < 1024.
 const fn top_key(name: &[u8]) -> usize {
@@ -309,12 +313,7 @@ static TOP_CANDIDATES: [u32; 1024] = {
     let mut t = [0u32; 1024];
     let mut i = 0;
     while i < TOP_FIELDS.len() + CHALLENGE_HEADERS.len() {
-        let w = if i < TOP_FIELDS.len() {
-            TOP_FIELDS[i]
-        } else {
-            CHALLENGE_HEADERS[i - TOP_FIELDS.len()]
-        };
-        t[top_key(w.as_bytes())] |= 1 << i;
+        t[top_key(top_name(i).as_bytes())] |= 1 << i;
         i += 1;
     }
     t
