@@ -7,13 +7,12 @@ mod support;
 
 use egui::Role;
 use egui_kittest::kittest::Queryable;
-use egui_kittest::Harness;
-use neversent::ui::{NeverSentApp, Options, Screen};
+use neversent::ui::Screen;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use support::demo_server;
 use support::dovecot::{builder, Layout, PASSWORD, USER};
-use support::ui::{has, has_text, type_into, wait_for};
+use support::ui::{app, fill_in_the_test_account, has, has_text, type_into, wait_for};
 
 fn isolate() -> PathBuf {
     let root = std::env::temp_dir().join(format!("neversent-ui-imap-{}", std::process::id()));
@@ -37,22 +36,8 @@ fn isolate() -> PathBuf {
 fn connect_trust_the_certificate_scan_move_and_undo_over_imap() {
     let root = isolate();
     let d = demo_server(builder(), Layout::Standard, false);
-    let mut h = Harness::builder().with_size([1180.0, 760.0]).build_ui_state(
-        |ui, app: &mut NeverSentApp| app.show(ui),
-        NeverSentApp::new(Options::default()),
-    );
-    h.run();
-    h.get_by_role_and_label(Role::Button, "Connect a mailbox").click();
-    h.run();
-    h.get_by_role_and_label(Role::ComboBox, "Provider:").click();
-    h.run();
-    h.get_by_role_and_label(Role::Button, "Other").click();
-    h.run();
-    type_into(&mut h, Role::TextInput, "Server:", "localhost");
-    type_into(&mut h, Role::TextInput, "Port:", &d.imaps_port.to_string());
-    type_into(&mut h, Role::TextInput, "Email address / user name:", USER);
-    type_into(&mut h, Role::TextInput, "Account name:", "Test server");
-    type_into(&mut h, Role::PasswordInput, "Password:", PASSWORD);
+    let mut h = app();
+    fill_in_the_test_account(&mut h, d.imaps_port, USER, PASSWORD);
 
     // The self-signed certificate is not trusted: its fingerprint and an explicit choice.
     h.get_by_role_and_label(Role::Button, "Test connection").click();
@@ -92,11 +77,7 @@ fn connect_trust_the_certificate_scan_move_and_undo_over_imap() {
     assert_eq!(d.contents("Trash").len(), 0);
 
     // The saved account is offered on the welcome screen of the next start.
-    let mut again = Harness::builder().with_size([1180.0, 760.0]).build_ui_state(
-        |ui, app: &mut NeverSentApp| app.show(ui),
-        NeverSentApp::new(Options::default()),
-    );
-    again.run();
+    let mut again = app();
     // Without a keyring the password was not kept: the app asks for it instead of failing.
     again.get_by_role_and_label(Role::Button, "Scan Test server").click();
     wait_for(&mut again, "the password question", |h| has_text(h, "Enter the password above."));

@@ -7,22 +7,12 @@ mod support;
 
 use egui::Role;
 use egui_kittest::kittest::Queryable;
-use egui_kittest::Harness;
 use neversent::config::secrets;
-use neversent::ui::{NeverSentApp, Options, Screen};
+use neversent::ui::Screen;
 use support::demo_server;
 use support::dovecot::{builder, Layout, PASSWORD, USER};
 use support::keyring::Keyring;
-use support::ui::{has, has_text, type_into, wait_for};
-
-fn app() -> Harness<'static, NeverSentApp> {
-    let mut h = Harness::builder().with_size([1180.0, 760.0]).build_ui_state(
-        |ui, app: &mut NeverSentApp| app.show(ui),
-        NeverSentApp::new(Options::default()),
-    );
-    h.run();
-    h
-}
+use support::ui::{app, fill_in_the_test_account, has, has_text, wait_for};
 
 #[test]
 fn the_password_is_remembered_in_the_keyring_and_forgotten_with_the_account() {
@@ -38,17 +28,7 @@ fn the_password_is_remembered_in_the_keyring_and_forgotten_with_the_account() {
 
     // First start: the account form, the certificate trusted, "remember" left on.
     let mut h = app();
-    h.get_by_role_and_label(Role::Button, "Connect a mailbox").click();
-    h.run();
-    h.get_by_role_and_label(Role::ComboBox, "Provider:").click();
-    h.run();
-    h.get_by_role_and_label(Role::Button, "Other").click();
-    h.run();
-    type_into(&mut h, Role::TextInput, "Server:", "localhost");
-    type_into(&mut h, Role::TextInput, "Port:", &d.imaps_port.to_string());
-    type_into(&mut h, Role::TextInput, "Email address / user name:", USER);
-    type_into(&mut h, Role::TextInput, "Account name:", "Test server");
-    type_into(&mut h, Role::PasswordInput, "Password:", PASSWORD);
+    fill_in_the_test_account(&mut h, d.imaps_port, USER, PASSWORD);
     h.get_by_role_and_label(Role::Button, "Test connection").click();
     wait_for(&mut h, "the certificate question", |h| has(h, "Certificate not trusted"));
     h.get_by_role_and_label(Role::Button, "Trust this certificate").click();

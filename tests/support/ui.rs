@@ -39,3 +39,29 @@ pub fn type_into(h: &mut H, role: Role, label: &str, text: &str) {
     h.get_by_role_and_label(role, label).type_text(text);
     h.run();
 }
+
+/// The app started on the welcome screen, in a window the size the tests use.
+pub fn app() -> H {
+    let mut h = Harness::builder().with_size([1180.0, 760.0]).build_ui_state(
+        |ui, app: &mut NeverSentApp| app.show(ui),
+        NeverSentApp::new(neversent::ui::Options::default()),
+    );
+    h.run();
+    h
+}
+
+/// From the welcome screen: "Connect a mailbox", provider "Other", and the test server's account
+/// (this machine, `port`, the test user and password) named "Test server".
+pub fn fill_in_the_test_account(h: &mut H, port: u16, user: &str, password: &str) {
+    h.get_by_role_and_label(Role::Button, "Connect a mailbox").click();
+    h.run();
+    h.get_by_role_and_label(Role::ComboBox, "Provider:").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Other").click();
+    h.run();
+    type_into(h, Role::TextInput, "Server:", "localhost");
+    type_into(h, Role::TextInput, "Port:", &port.to_string());
+    type_into(h, Role::TextInput, "Email address / user name:", user);
+    type_into(h, Role::TextInput, "Account name:", "Test server");
+    type_into(h, Role::PasswordInput, "Password:", password);
+}
