@@ -468,13 +468,7 @@ mod tests {
     /// Random concatenations of `pieces`, each checked by `f`; returns how
     /// many took the fast path.
     fn fuzz(pieces: &[&[u8]], n: usize, seed: u64, mut f: impl FnMut(&[u8]) -> bool) -> usize {
-        let mut x = seed;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::bounce::xorshift(seed);
         let mut hits = 0;
         for _ in 0..n {
             let mut v = Vec::new();
@@ -486,7 +480,7 @@ mod tests {
                 1 | 2 => v.push(b'\n'),
                 _ => {}
             }
-            if next() % 8 == 0 {
+            if next().is_multiple_of(8) {
                 v.extend_from_slice(b" tail\n");
             }
             hits += usize::from(f(&v));
@@ -503,13 +497,7 @@ mod tests {
         seed: u64,
         mut f: impl FnMut(&[u8]) -> bool,
     ) -> usize {
-        let mut x = seed;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::bounce::xorshift(seed);
         let mut hits = 0;
         for _ in 0..n {
             let mut v = Vec::new();

@@ -848,13 +848,7 @@ mod date_tests {
                 ";",
             ],
         ];
-        let mut x: u64 = 0x4528_21E6_38D0_1377;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::bounce::xorshift(0x4528_21E6_38D0_1377);
         let mut fast = 0;
         for _ in 0..200_000 {
             let mut s = String::new();
@@ -876,13 +870,7 @@ mod date_tests {
 mod rfc3339_tests {
     #[test]
     fn rfc3339_is_mail_parsers() {
-        let mut x: u64 = 0x243F_6A88_85A3_08D3;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::bounce::xorshift(0x243F_6A88_85A3_08D3);
         for k in 0..100_000u32 {
             let year = match k % 4 {
                 0 => (next() % 10_000) as u16,
@@ -897,7 +885,7 @@ mod rfc3339_tests {
                 hour: byte(next()),
                 minute: byte(next()),
                 second: byte(next()),
-                tz_before_gmt: next() % 2 == 0,
+                tz_before_gmt: next().is_multiple_of(2),
                 tz_hour: if k % 5 == 0 { 0 } else { byte(next()) },
                 tz_minute: if k % 7 == 0 { 0 } else { byte(next()) },
             };

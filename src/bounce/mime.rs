@@ -1065,13 +1065,7 @@ mod tests {
             b"~\\",
             b"!",
         ];
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::bounce::xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..50_000 {
             let mut input = Vec::new();
             for _ in 0..next() % 24 {
@@ -1094,13 +1088,7 @@ mod tests {
             &long[..],
             b"--ab",
         ];
-        let mut x: u64 = 0xA076_1D64_78BD_642F;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::bounce::xorshift(0xA076_1D64_78BD_642F);
         for needle in [&long[..], &b"--ab"[..], &long[..33]] {
             for _ in 0..20_000 {
                 let mut hay = Vec::new();

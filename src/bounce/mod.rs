@@ -2035,3 +2035,15 @@ fn prose_diagnostic(
 
 #[cfg(test)]
 mod tests;
+
+/// A xorshift64 generator from `seed` (not zero), for the tests' random inputs.
+#[cfg(test)]
+pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}

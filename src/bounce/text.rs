@@ -1781,13 +1781,7 @@ mod tests {
             "a@b.cd",
             "Q@X.ORG",
         ];
-        let mut x: u64 = 0x6A09_E667_F3BC_C908;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::bounce::xorshift(0x6A09_E667_F3BC_C908);
         let mut some = 0;
         for _ in 0..200_000 {
             let mut s = String::new();
@@ -1870,13 +1864,7 @@ mod tests {
             "message ",
             "user ",
         ]);
-        let mut x: u64 = 0xB7E1_5162_8AED_2A6B;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::bounce::xorshift(0xB7E1_5162_8AED_2A6B);
         let mut found = 0;
         for _ in 0..20_000 {
             let mut s = String::new();
@@ -1902,13 +1890,7 @@ mod tests {
             " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\u{1c}", "\u{85}", "\u{a0}", "\u{3000}", "a",
             "é", "日", "x y",
         ];
-        let mut x: u64 = 0x1319_8A2E_0370_7344;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::bounce::xorshift(0x1319_8A2E_0370_7344);
         for _ in 0..100_000 {
             let mut s = String::new();
             for _ in 0..next() % 8 {
@@ -1962,13 +1944,7 @@ mod tests {
             ";",
             "0123456789abcdef",
         ];
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::bounce::xorshift(0x2545_F491_4F6C_DD1D);
         for _ in 0..100_000 {
             let mut s = String::new();
             for _ in 0..next() % 16 {
