@@ -143,7 +143,7 @@ fn analyse_file<W: Write>(p: &Path, ctx: &mut Ctx<'_, W>) -> std::io::Result<()>
     let mut started = false;
     loop {
         line.clear();
-        let n = r.read_until(b'\n', &mut line)?;
+        let n = read_line(&mut r, &mut line)?;
         if n == 0 {
             break;
         }
@@ -157,7 +157,7 @@ fn analyse_file<W: Write>(p: &Path, ctx: &mut Ctx<'_, W>) -> std::io::Result<()>
             prev_blank = false;
             continue;
         }
-        prev_blank = line == b"\n" || line == b"\r\n";
+        prev_blank = line == b"\n" || line == b"\r\n" || line == b"\r";
         // mboxrd unescaping of ">From " lines
         let content: &[u8] = if line.starts_with(b">")
             && line.iter().skip_while(|&&b| b == b'>').take(5).eq(b"From ".iter())
@@ -174,6 +174,41 @@ fn analyse_file<W: Write>(p: &Path, ctx: &mut Ctx<'_, W>) -> std::io::Result<()>
         emit(&path, index, &msg, ctx);
     }
     Ok(())
+}
+
+/// Read one line into `line` (cleared by the caller), terminator included: LF, CRLF or a
+/// bare CR (old Mac mailboxes), so a CR-only mbox is split at its "From " lines too.
+/// Returns the number of bytes read, 0 at the end of the input.
+fn read_line<R: BufRead>(r: &mut R, line: &mut Vec<u8>) -> std::io::Result<usize> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(line.len());
+        }
+        if line.last() == Some(&b'\r') {
+            // the line ended in a CR at the end of the previous buffer: CRLF or bare CR
+            if buf[0] == b'\n' {
+                line.push(b'\n');
+                r.consume(1);
+            }
+            return Ok(line.len());
+        }
+        match memchr::memchr2(b'\n', b'\r', buf) {
+            Some(i) => {
+                let lf = buf[i] == b'\n';
+                line.extend_from_slice(&buf[..=i]);
+                r.consume(i + 1);
+                if lf {
+                    return Ok(line.len());
+                }
+            }
+            None => {
+                let n = buf.len();
+                line.extend_from_slice(buf);
+                r.consume(n);
+            }
+        }
+    }
 }
 
 fn emit<W: Write>(path: &str, index: usize, raw: &[u8], ctx: &mut Ctx<'_, W>) {

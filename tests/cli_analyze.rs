@@ -89,6 +89,46 @@ fn an_mbox_is_split_and_a_bad_path_is_only_a_warning() {
     assert!(out.lines().filter(|l| l.contains("delivery_failure")).count() >= 2, "{out}");
 }
 
+/// An mbox whose lines end in bare CRs (or CRLF) is split at its "From " lines like an LF one,
+/// and each message gets the same answer as the LF mbox.
+#[test]
+fn an_mbox_with_cr_or_crlf_line_endings_is_split_the_same() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let picks = ["rfc3464/001.eml", "not-bounce/001.eml", "postfix/001.eml"];
+    let mut results = Vec::new();
+    for (i, eol) in ["\n", "\r", "\r\n"].into_iter().enumerate() {
+        let mut text = String::new();
+        for p in picks {
+            text.push_str("From MAILER-DAEMON Tue Nov  3 10:00:00 2026");
+            text.push_str(eol);
+            let raw = std::fs::read(fixtures().join(p)).expect("fixture");
+            for line in String::from_utf8_lossy(&raw).replace("\r\n", "\n").lines() {
+                if line.starts_with("From ") {
+                    text.push('>');
+                }
+                text.push_str(line);
+                text.push_str(eol);
+            }
+            text.push_str(eol);
+        }
+        let mbox = tmp.path().join(format!("bounces-{i}.mbox"));
+        std::fs::write(&mbox, text).expect("write mbox");
+        let (code, out, err) = run(&[mbox.as_os_str(), "--json".as_ref()]);
+        assert_eq!(code, 0, "{err}");
+        let objs = lines(&out);
+        assert_eq!(objs.len(), 3, "{eol:?}: {out}");
+        let got: Vec<(String, String)> = objs
+            .iter()
+            .map(|o| (o["kind"].to_string(), o["original"]["message_id"].to_string()))
+            .collect();
+        results.push(got);
+    }
+    assert_eq!(results[0][0].0, "\"delivery_failure\"");
+    assert_eq!(results[0][1].0, "\"not_bounce\"");
+    assert_eq!(results[0], results[1], "bare CR");
+    assert_eq!(results[0], results[2], "CRLF");
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let (code, _, err) = run(&[]);
