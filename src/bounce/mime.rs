@@ -113,16 +113,17 @@ impl<'a> Leaf<'a> {
     }
 
     /// The body decoded to text: transfer encoding, then the declared charset
-    /// (unknown or missing charset: UTF-8 with replacement characters).
+    /// (unknown or missing charset: UTF-8 with replacement characters), less a
+    /// leading byte order mark.
     pub fn text(&self) -> Cow<'a, str> {
-        match self.bytes() {
-            Cow::Borrowed(b) => decode_charset(b, self.charset.as_deref()),
-            Cow::Owned(v) => match decode_charset(&v, self.charset.as_deref()) {
+        strip_bom(match self.bytes() {
+            Cow::Borrowed(b) => decode_charset(skip_bom(b), self.charset.as_deref()),
+            Cow::Owned(v) => match decode_charset(skip_bom(&v), self.charset.as_deref()) {
                 // unchanged: the bytes are valid UTF-8 already
                 Cow::Borrowed(_) => Cow::Owned(owned_lossy(v)),
                 Cow::Owned(s) => Cow::Owned(s),
             },
-        }
+        })
     }
 
     /// The first `cap` bytes of the decoded body read as UTF-8 (lossily), no
@@ -984,6 +985,27 @@ fn decode_iso2022jp(b: &[u8], dec: fn(&[u8]) -> String) -> String {
         pos = end;
     }
     out
+}
+
+/// Bytes less a leading UTF-8 byte order mark: Windows programs start UTF-8
+/// text with one whatever the label says (a Latin-1 label would make it "ï»¿"),
+/// and the text's first character is what the checks look at ("{" of a JSON
+/// notification, a header name).
+fn skip_bom(b: &[u8]) -> &[u8] {
+    b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
+}
+
+/// Text less a leading byte order mark (U+FEFF), which the UTF-16 decoders
+/// and the lossy UTF-8 one keep.
+fn strip_bom(t: Cow<'_, str>) -> Cow<'_, str> {
+    match t {
+        Cow::Borrowed(s) => Cow::Borrowed(s.strip_prefix('\u{feff}').unwrap_or(s)),
+        Cow::Owned(mut s) if s.starts_with('\u{feff}') => {
+            s.drain(..'\u{feff}'.len_utf8());
+            Cow::Owned(s)
+        }
+        t => t,
+    }
 }
 
 pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, str> {

@@ -166,3 +166,16 @@ fn cat_debug_is_format_debug() {
     }
     assert_eq!(super::cat(&["a", "", "bc"]), "abc");
 }
+
+#[test]
+fn a_text_part_loses_its_byte_order_mark() {
+    let text = "\u{feff}{\"notificationType\":\"Bounce\"}\r\n";
+    for (cte, body) in [("8bit", text.to_string()), ("base64", base64(text.as_bytes()))] {
+        for charset in ["utf-8", "us-ascii", "iso-8859-1"] {
+            let m = format!("From: a@example.org\r\nContent-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: {cte}\r\n\r\n{body}\r\n");
+            let (_, leaves) = mime::walk(m.as_bytes()).expect("message");
+            let t = leaves[0].text();
+            assert!(t.starts_with("{\"notif"), "{cte} {charset}: {t:?}");
+        }
+    }
+}
