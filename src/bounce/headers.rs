@@ -418,7 +418,8 @@ fn from_header_lines(text: &str) -> OrigHeaders {
         let Some(colon) = super::text::find_colon(line.as_bytes()) else { continue };
         let Some(name) = line.get(..colon) else { continue };
         let value = line.get(colon + 1..).unwrap_or("");
-        match wanted_field(name) {
+        // white space before the colon is obsolete syntax that mail-parser accepts
+        match wanted_field(name.trim_end_matches([' ', '\t'])) {
             Some(usize::MAX) if o.received_raw.len() < MAX_RECEIVED => {
                 cur = Some((usize::MAX, Cow::Borrowed(value)));
             }

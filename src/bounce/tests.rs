@@ -179,3 +179,15 @@ fn a_text_part_loses_its_byte_order_mark() {
         }
     }
 }
+
+#[test]
+fn white_space_before_a_colon_in_the_originals_header() {
+    // obsolete syntax (RFC 5322 4.5.3), read like "Name:" as mail-parser reads it
+    let h = headers::from_header_block(
+        b"Date : Wed, 12 Feb 2025 09:13:55 +0100\r\nSubject \t: Invoice\r\n overdue\r\nMessage-ID : <x.1@example.org>\r\nTo  : b@example.net\r\n\r\n",
+    );
+    assert_eq!(h.subject.as_deref(), Some("Invoice overdue"));
+    assert_eq!(h.message_id.as_deref(), Some("x.1@example.org"));
+    assert!(h.date_raw.is_some());
+    assert_eq!(h.to.len(), 1);
+}
