@@ -157,7 +157,7 @@ fn analyse_file<W: Write>(p: &Path, ctx: &mut Ctx<'_, W>) -> std::io::Result<()>
             prev_blank = false;
             continue;
         }
-        prev_blank = line == b"\n" || line == b"\r\n" || line == b"\r";
+        prev_blank = matches!(&line[..], b"\n" | b"\r\n" | b"\r" | b"\r\r\n");
         // mboxrd unescaping of ">From " lines
         let content: &[u8] = if line.starts_with(b">")
             && line.iter().skip_while(|&&b| b == b'>').take(5).eq(b"From ".iter())
@@ -176,8 +176,8 @@ fn analyse_file<W: Write>(p: &Path, ctx: &mut Ctx<'_, W>) -> std::io::Result<()>
     Ok(())
 }
 
-/// Read one line into `line` (cleared by the caller), terminator included: LF, CRLF or a
-/// bare CR (old Mac mailboxes), so a CR-only mbox is split at its "From " lines too.
+/// Read one line into `line` (cleared by the caller), terminator included: LF, CRLF, CR CR LF
+/// or a bare CR (old Mac mailboxes), so a CR-only mbox is split at its "From " lines too.
 /// Returns the number of bytes read, 0 at the end of the input.
 fn read_line<R: BufRead>(r: &mut R, line: &mut Vec<u8>) -> std::io::Result<usize> {
     loop {
@@ -186,11 +186,17 @@ fn read_line<R: BufRead>(r: &mut R, line: &mut Vec<u8>) -> std::io::Result<usize
             return Ok(line.len());
         }
         if line.last() == Some(&b'\r') {
-            // the line ended in a CR at the end of the previous buffer: CRLF or bare CR
-            if buf[0] == b'\n' {
-                line.push(b'\n');
-                r.consume(1);
-            }
+            // the line ended in a CR: CRLF, CR CR LF (CRLF converted once more,
+            // as the engine reads it) or a bare CR
+            let more: &[u8] = if buf[0] == b'\n' {
+                b"\n"
+            } else if buf.starts_with(b"\r\n") {
+                b"\r\n"
+            } else {
+                b""
+            };
+            line.extend_from_slice(more);
+            r.consume(more.len());
             return Ok(line.len());
         }
         match memchr::memchr2(b'\n', b'\r', buf) {

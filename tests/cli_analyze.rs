@@ -89,14 +89,14 @@ fn an_mbox_is_split_and_a_bad_path_is_only_a_warning() {
     assert!(out.lines().filter(|l| l.contains("delivery_failure")).count() >= 2, "{out}");
 }
 
-/// An mbox whose lines end in bare CRs (or CRLF) is split at its "From " lines like an LF one,
+/// An mbox whose lines end in bare CRs (or CRLF, or CR CR LF) is split at its "From " lines like an LF one,
 /// and each message gets the same answer as the LF mbox.
 #[test]
 fn an_mbox_with_cr_or_crlf_line_endings_is_split_the_same() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let picks = ["rfc3464/001.eml", "not-bounce/001.eml", "postfix/001.eml"];
     let mut results = Vec::new();
-    for (i, eol) in ["\n", "\r", "\r\n"].into_iter().enumerate() {
+    for (i, eol) in ["\n", "\r", "\r\n", "\r\r\n"].into_iter().enumerate() {
         let mut text = String::new();
         for p in picks {
             text.push_str("From MAILER-DAEMON Tue Nov  3 10:00:00 2026");
@@ -127,6 +127,7 @@ fn an_mbox_with_cr_or_crlf_line_endings_is_split_the_same() {
     assert_eq!(results[0][1].0, "\"not_bounce\"");
     assert_eq!(results[0], results[1], "bare CR");
     assert_eq!(results[0], results[2], "CRLF");
+    assert_eq!(results[0], results[3], "CR CR LF");
 }
 
 #[test]

@@ -184,7 +184,9 @@ pub fn analyze(raw: &[u8]) -> Analysis {
 }
 
 /// Replace bare CRs (not followed by LF) with LF when the message uses them as
-/// line terminators.  Returns None when no change is needed.
+/// line terminators; a CR just before a CRLF (CR CR LF: CRLF text converted
+/// to CRLF once more) is dropped instead, the CRLF ending the line.  Returns
+/// None when no change is needed.
 pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
     // memchr (SIMD) over the CRs only: most messages have none, CRLF ones one a line.
     let first = memchr::memchr(b'\r', raw)?;
@@ -212,7 +214,9 @@ pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
     for i in crs() {
         if is_bare(i) {
             out.extend_from_slice(&raw[done..i]);
-            out.push(b'\n');
+            if raw.get(i + 1..i + 3) != Some(b"\r\n") {
+                out.push(b'\n');
+            }
             done = i + 1;
         }
     }

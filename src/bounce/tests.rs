@@ -8,6 +8,7 @@ fn standard_dsn_all_line_endings() {
         ("lf", POSTFIX.to_string()),
         ("crlf", POSTFIX.replace('\n', "\r\n")),
         ("cr", POSTFIX.replace('\n', "\r")),
+        ("crcrlf", POSTFIX.replace('\n', "\r\r\n")),
     ] {
         let a = analyze(data.as_bytes());
         assert_eq!(a.kind, Kind::DeliveryFailure, "{name}");
