@@ -192,3 +192,13 @@ fn white_space_before_a_colon_in_the_originals_header() {
     assert!(h.date_raw.is_some());
     assert_eq!(h.to.len(), 1);
 }
+
+#[test]
+fn a_line_break_tag_and_the_sources_line_break_are_one_break() {
+    assert_eq!(
+        text::html_to_text("a: 1<br>\nb: 2<br/>\r\nc: 3<BR >\rd<p>\ne</p>\n\nf", 1000),
+        "a: 1\nb: 2\nc: 3\nd\ne\n\nf"
+    );
+    // a line break not after a tag stays
+    assert_eq!(text::html_to_text("<b>x</b>\ny\n\nz", 1000), "x\ny\n\nz");
+}

@@ -1549,12 +1549,13 @@ pub fn html_to_text(html: &str, max: usize) -> String {
     while i < b.len() && out.len() < max {
         let c = b[i];
         if c == b'<' {
+            let mut breaks = false;
             let skip_until = if at(i, "<script") {
                 Some("</script>")
             } else if at(i, "<style") {
                 Some("</style>")
             } else {
-                if at(i, "<br")
+                breaks = at(i, "<br")
                     || at(i, "<p")
                     || at(i, "</p")
                     || at(i, "<div")
@@ -1562,8 +1563,8 @@ pub fn html_to_text(html: &str, max: usize) -> String {
                     || at(i, "<tr")
                     || at(i, "</tr")
                     || at(i, "<li")
-                    || at(i, "</h")
-                {
+                    || at(i, "</h");
+                if breaks {
                     out.push('\n');
                 } else if at(i, "<td") {
                     out.push(' ');
@@ -1580,6 +1581,14 @@ pub fn html_to_text(html: &str, max: usize) -> String {
             }
             // inside the tag: up to and including the next '>'
             i = memchr::memchr(b'>', &b[i..]).map_or(b.len(), |p| i + p + 1);
+            // the source's line break after a tag that breaks the line ("<br>\n")
+            // is the same break, not an empty line
+            if breaks {
+                i += match b.get(i..i + 2) {
+                    Some(b"\r\n") => 2,
+                    _ => usize::from(matches!(b.get(i), Some(b'\n' | b'\r'))),
+                };
+            }
             continue;
         }
         if c == b'&' {
