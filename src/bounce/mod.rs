@@ -206,7 +206,10 @@ pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let lf = raw.iter().filter(|&&b| b == b'\n').count();
-    if bare_cr < lf / 4 {
+    // a first line ended by a bare CR: the message's own lines end so, however
+    // many LFs an attached part written elsewhere brings
+    let first_line_cr = is_bare(first) && memchr::memchr(b'\n', &raw[..first]).is_none();
+    if bare_cr < lf / 4 && !first_line_cr {
         return None;
     }
     let mut out = Vec::with_capacity(raw.len());

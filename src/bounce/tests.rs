@@ -202,3 +202,20 @@ fn a_line_break_tag_and_the_sources_line_break_are_one_break() {
     // a line break not after a tag stays
     assert_eq!(text::html_to_text("<b>x</b>\ny\n\nz", 1000), "x\ny\n\nz");
 }
+
+#[test]
+fn bare_cr_lines_around_an_lf_original() {
+    // the bounce's own lines end in bare CRs, the attached original (long)
+    // keeps the LFs it was written with
+    let (own, orig) = POSTFIX.split_at(POSTFIX.find("Message-ID: <orig-1").expect("original"));
+    let m = format!(
+        "{}{}{}--BB--\n",
+        own.replace('\n', "\r"),
+        orig.replace("hi\n--BB--\n", ""),
+        "body line\n".repeat(400)
+    );
+    let a = analyze(m.as_bytes());
+    assert_eq!(a.kind, Kind::DeliveryFailure);
+    assert_eq!(a.original.message_id.as_deref(), Some("orig-1@example.com"));
+    assert_eq!(a.original.recipients, vec!["nobody@example.net".to_string()]);
+}
