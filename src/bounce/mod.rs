@@ -184,9 +184,9 @@ pub fn analyze(raw: &[u8]) -> Analysis {
 }
 
 /// Replace bare CRs (not followed by LF) with LF when the message uses them as
-/// line terminators; a CR just before a CRLF (CR CR LF: CRLF text converted
-/// to CRLF once more) is dropped instead, the CRLF ending the line.  Returns
-/// None when no change is needed.
+/// line terminators.  When most lines end in CR CR LF (CRLF text converted to
+/// CRLF once more), the CR before a CRLF is dropped instead, the CRLF ending
+/// the line.  Returns None when no change is needed.
 pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
     // memchr (SIMD) over the CRs only: most messages have none, CRLF ones one a line.
     let first = memchr::memchr(b'\r', raw)?;
@@ -201,7 +201,12 @@ pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
             Some(p)
         })
     };
-    let bare_cr = crs().filter(|&p| is_bare(p)).count();
+    let before_crlf = |i: usize| raw.get(i + 1..i + 3) == Some(b"\r\n");
+    let (mut bare_cr, mut cr_crlf) = (0, 0);
+    for p in crs().filter(|&p| is_bare(p)) {
+        bare_cr += 1;
+        cr_crlf += usize::from(before_crlf(p));
+    }
     if bare_cr == 0 {
         return None;
     }
@@ -212,12 +217,13 @@ pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
     if bare_cr < lf / 4 && !first_line_cr {
         return None;
     }
+    let doubled = cr_crlf * 2 >= lf;
     let mut out = Vec::with_capacity(raw.len());
     let mut done = 0;
     for i in crs() {
         if is_bare(i) {
             out.extend_from_slice(&raw[done..i]);
-            if raw.get(i + 1..i + 3) != Some(b"\r\n") {
+            if !(doubled && before_crlf(i)) {
                 out.push(b'\n');
             }
             done = i + 1;
