@@ -313,7 +313,7 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     if let Some(s) = subj {
         let s = squash_ws(&decode_raw_jis(s), 1000);
         if !s.is_empty() {
-            o.subject = Some(s);
+            o.subject = raw_subject.and_then(|r| super::text::mend_split_words(&s, r)).or(Some(s));
         }
     }
     for a in last.to().into_iter().chain(last.cc()).flat_map(addrs) {
@@ -464,7 +464,7 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
             if let Some(s) = s {
                 let s = squash_ws(&decode_raw_jis(&s), 1000);
                 if !s.is_empty() {
-                    o.subject = Some(s);
+                    o.subject = super::text::mend_split_words(&s, v).or(Some(s));
                 }
             }
         }

@@ -404,6 +404,14 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
         t.from_display = text::lowercase(a.name().unwrap_or(""));
     }
     t.subject = last.subject().map(|s| text::squash_ws(s, 1000));
+    if let Some(s) = t.subject.as_deref().filter(|s| s.contains('\u{FFFD}')) {
+        let raw = headers::raw_headers_named(m, |n| {
+            n.len() == 7 && text::eq_ci(n.as_bytes(), b"subject")
+        });
+        if let Some(better) = raw.last().and_then(|(_, v)| text::mend_split_words(s, v)) {
+            t.subject = Some(better);
+        }
+    }
     if let Some(ct) = last.content_type() {
         // (no allocation for the usual types)
         t.ct_type = mime::lower_mime_type(ct.ctype());

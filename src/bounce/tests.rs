@@ -219,3 +219,22 @@ fn bare_cr_lines_around_an_lf_original() {
     assert_eq!(a.original.message_id.as_deref(), Some("orig-1@example.com"));
     assert_eq!(a.original.recipients, vec!["nobody@example.net".to_string()]);
 }
+
+#[test]
+fn encoded_words_splitting_a_character_are_joined() {
+    // "ニャーン" in UTF-8 split after its fourth byte, then a Q word
+    let raw =
+        "=?UTF-8?B?44OL4w==?=\r\n =?utf-8?b?g6Pjg7zjg7M=?= =?UTF-8?Q?_caf=C3?= =?UTF-8?Q?=A9?= x";
+    let decoded = "ニ\u{FFFD}\u{FFFD}ーン caf\u{FFFD}\u{FFFD} x";
+    assert_eq!(text::mend_split_words(decoded, raw).as_deref(), Some("ニャーン café x"));
+    // nothing to mend
+    assert_eq!(text::mend_split_words("fine", "=?UTF-8?Q?fine?="), None);
+    // two charsets are not joined; literal text between words is kept
+    let raw = "Re: =?UTF-8?B?w6k=?= and =?ISO-8859-1?Q?=E9?= \u{FFFD}";
+    assert_eq!(text::mend_split_words("x\u{FFFD}", raw), None);
+    let raw = "Re: =?UTF-8?B?w6k=?= and =?ISO-8859-1?Q?=E9?=";
+    assert_eq!(text::mend_split_words("x\u{FFFD}", raw).as_deref(), Some("Re: é and é"));
+    let h =
+        headers::from_header_block(b"Subject: =?UTF-8?B?44OL4w==?= =?UTF-8?B?g6Pjg7zjg7M=?=\n\n");
+    assert_eq!(h.subject.as_deref(), Some("ニャーン"));
+}

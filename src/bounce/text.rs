@@ -1633,6 +1633,79 @@ fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
         .find(|&p| hay.get(p..p + needle.len()).is_some_and(|x| eq_ci(x, needle)))
 }
 
+/// `decoded` (an RFC 2047 decoder's output for the raw field value `raw`)
+/// mended where it holds U+FFFD because one character's bytes were split over
+/// two encoded words ("=?UTF-8?B?44OL44O=?= =?UTF-8?B?o+ODvA==?="): adjacent
+/// encoded words in one charset are joined as bytes before the charset
+/// decoder runs, as RFC 2047 readers in mail clients do.  None when there is
+/// nothing to mend or the joined decoding is no better.
+pub(crate) fn mend_split_words(decoded: &str, raw: &str) -> Option<String> {
+    use super::mime::{decode_cte, Cte};
+    if !decoded.contains('\u{FFFD}') || !raw.contains("=?") || raw.len() > 16 * 1024 {
+        return None;
+    }
+    // one encoded word at `p`: (lower-case charset, decoded bytes, end)
+    let word = |p: usize| -> Option<(String, Vec<u8>, usize)> {
+        let rest = raw.get(p + 2..)?;
+        let q1 = rest.find('?')?;
+        let cs = rest.get(..q1)?;
+        let enc = rest.get(q1 + 1..q1 + 2)?;
+        if rest.get(q1 + 2..q1 + 3)? != "?" || cs.is_empty() || cs.contains(char::is_whitespace) {
+            return None;
+        }
+        let text_start = q1 + 3;
+        let len = rest.get(text_start..)?.find("?=")?;
+        let text = rest.get(text_start..text_start + len)?;
+        if text.contains(['\r', '\n']) {
+            return None;
+        }
+        let bytes = match enc {
+            "B" | "b" => decode_cte(text.as_bytes(), Cte::Base64).into_owned(),
+            "Q" | "q" => {
+                decode_cte(text.replace('_', " ").as_bytes(), Cte::QuotedPrintable).into_owned()
+            }
+            _ => return None,
+        };
+        // RFC 2231 language suffix: "UTF-8*en"
+        let cs = cs.split('*').next().unwrap_or(cs).to_ascii_lowercase();
+        Some((cs, bytes, p + 2 + text_start + len + 2))
+    };
+    let mut out = String::with_capacity(raw.len());
+    let mut pending: Option<(String, Vec<u8>)> = None;
+    let flush = |out: &mut String, pending: &mut Option<(String, Vec<u8>)>| {
+        if let Some((cs, bytes)) = pending.take() {
+            out.push_str(&super::mime::decode_charset(&bytes, Some(&cs)));
+        }
+    };
+    let (mut i, mut lit) = (0, 0);
+    while let Some(p) = raw.get(i..).and_then(|r| r.find("=?")).map(|p| i + p) {
+        let Some((cs, bytes, end)) = word(p) else {
+            i = p + 2;
+            continue;
+        };
+        let between = raw.get(lit..p).unwrap_or("");
+        match pending.as_mut() {
+            // white space (folds included) between two encoded words is dropped
+            Some((pcs, pb)) if *pcs == cs && between.trim_ws().is_empty() => pb.extend(bytes),
+            _ => {
+                if !(pending.is_some() && between.trim_ws().is_empty()) {
+                    flush(&mut out, &mut pending);
+                    out.push_str(between);
+                } else {
+                    flush(&mut out, &mut pending);
+                }
+                pending = Some((cs, bytes));
+            }
+        }
+        i = end;
+        lit = end;
+    }
+    flush(&mut out, &mut pending);
+    out.push_str(raw.get(lit..).unwrap_or(""));
+    let out = squash_ws(&out, 1000);
+    (!out.contains('\u{FFFD}')).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
