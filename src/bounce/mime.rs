@@ -1012,6 +1012,10 @@ pub(crate) fn decode_charset<'b>(b: &'b [u8], charset: Option<&str>) -> Cow<'b, 
     let Some(cs) = charset else { return lossy(b) };
     match cs {
         "utf-8" | "utf8" => lossy(b),
+        // (Exchange 2003 labels its reports "unicode-1-1-utf-7")
+        "utf-7" | "utf7" | "unicode-1-1-utf-7" | "x-unicode-2-0-utf-7" | "csunicode11utf7" => {
+            Cow::Owned(super::text::decode_utf7(b))
+        }
         _ if b.is_ascii() && ascii_compatible(cs) => lossy(b),
         // ISO-2022-JP text that never leaves ASCII (no ESC, SO or SI) decodes
         // to itself

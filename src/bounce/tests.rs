@@ -238,3 +238,15 @@ fn encoded_words_splitting_a_character_are_joined() {
         headers::from_header_block(b"Subject: =?UTF-8?B?44OL4w==?= =?UTF-8?B?g6Pjg7zjg7M=?=\n\n");
     assert_eq!(h.subject.as_deref(), Some("ニャーン"));
 }
+
+#[test]
+fn utf7_text_is_decoded() {
+    assert_eq!(
+        text::decode_utf7(b"john+-tag@example.net caf+AOk- +ZeVnLIqe-. x + y"),
+        "john+tag@example.net café 日本語. x + y"
+    );
+    assert_eq!(text::decode_utf7(b"+2D3eAA- a+AOk"), "\u{1F600} aé");
+    let m = "From: postmaster@ex.example.net\r\nContent-Type: text/plain; charset=unicode-1-1-utf-7\r\n\r\njohn+-tag@example.net\r\n";
+    let (_, leaves) = mime::walk(m.as_bytes()).expect("message");
+    assert_eq!(leaves[0].text().trim_end(), "john+tag@example.net");
+}

@@ -1706,6 +1706,60 @@ pub(crate) fn mend_split_words(decoded: &str, raw: &str) -> Option<String> {
     (!out.contains('\u{FFFD}')).then_some(out)
 }
 
+/// UTF-7 (RFC 2152) text decoded: "+" opens a run of modified base64 holding
+/// UTF-16 code units, ended by any other character ("-" is then dropped);
+/// "+-" is "+".  A "+" followed by nothing of base64 stays a "+"; 8-bit bytes
+/// (never UTF-7) are read as UTF-8 with replacement characters.
+pub(crate) fn decode_utf7(b: &[u8]) -> String {
+    fn b64(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let mut out = String::with_capacity(b.len());
+    let mut units: Vec<u16> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'+' {
+            let end = memchr::memchr(b'+', &b[i..]).map_or(b.len(), |p| i + p);
+            out.push_str(&String::from_utf8_lossy(&b[i..end]));
+            i = end;
+            continue;
+        }
+        i += 1;
+        let start = i;
+        let (mut bits, mut nbits) = (0u32, 0u32);
+        units.clear();
+        while let Some(v) = b.get(i).and_then(|&c| b64(c)) {
+            bits = (bits << 6) | v;
+            nbits += 6;
+            if nbits >= 16 {
+                nbits -= 16;
+                units.push((bits >> nbits) as u16);
+                bits &= (1 << nbits) - 1;
+            }
+            i += 1;
+        }
+        if i == start && b.get(i) != Some(&b'-') {
+            out.push('+');
+            continue;
+        }
+        if b.get(i) == Some(&b'-') {
+            if i == start {
+                out.push('+');
+            }
+            i += 1;
+        }
+        out.extend(char::decode_utf16(units.iter().copied()).map(|r| r.unwrap_or('\u{FFFD}')));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
