@@ -313,7 +313,11 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     if let Some(s) = subj {
         let s = squash_ws(&decode_raw_jis(s), 1000);
         if !s.is_empty() {
-            o.subject = raw_subject.and_then(|r| super::text::mend_split_words(&s, r)).or(Some(s));
+            // (the last Subject, as `last.subject()`)
+            let raw_last =
+                || raw_headers_named(m, |n| n.len() == 7 && eq_ci(n.as_bytes(), b"subject")).last();
+            let mended = s.contains('\u{FFFD}').then(raw_last).flatten();
+            o.subject = mended.and_then(|(_, r)| super::text::mend_split_words(&s, r)).or(Some(s));
         }
     }
     for a in last.to().into_iter().chain(last.cc()).flat_map(addrs) {
