@@ -211,9 +211,14 @@ pub(crate) fn normalize_line_endings(raw: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let lf = raw.iter().filter(|&&b| b == b'\n').count();
-    // a first line ended by a bare CR: the message's own lines end so, however
-    // many LFs an attached part written elsewhere brings
-    let first_line_cr = is_bare(first) && memchr::memchr(b'\n', &raw[..first]).is_none();
+    // the first two lines (not empty) ended by bare CRs: the message's own
+    // lines end so, however many LFs an attached part written elsewhere brings
+    // (a stray CR in an LF message is not enough)
+    let first_line_cr = first > 0
+        && is_bare(first)
+        && memchr::memchr(b'\n', &raw[..first]).is_none()
+        && memchr::memchr2(b'\r', b'\n', &raw[first + 1..])
+            .is_some_and(|p| p > 0 && raw[first + 1 + p] == b'\r' && is_bare(first + 1 + p));
     if bare_cr < lf / 4 && !first_line_cr {
         return None;
     }
