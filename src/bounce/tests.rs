@@ -250,3 +250,14 @@ fn utf7_text_is_decoded() {
     let (_, leaves) = mime::walk(m.as_bytes()).expect("message");
     assert_eq!(leaves[0].text().trim_end(), "john+tag@example.net");
 }
+
+#[test]
+fn a_stray_cr_at_the_start_is_not_a_line_ending_style() {
+    for m in
+        [format!("\r{POSTFIX}"), POSTFIX.replacen("Return-Path: <>\n", "Return-Path: <>\r\r\n", 1)]
+    {
+        let a = analyze(m.as_bytes());
+        assert_eq!(a.kind, Kind::DeliveryFailure, "{m:?}");
+        assert_eq!(a.original.message_id.as_deref(), Some("orig-1@example.com"), "{m:?}");
+    }
+}
