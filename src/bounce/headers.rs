@@ -5,7 +5,7 @@
 use super::text::TrimWs;
 use std::borrow::Cow;
 
-use mail_parser::Message;
+use super::mime::HeaderView;
 
 use super::text::{eq_ci, lines, normalize_address, squash_ws, starts_with_ci};
 
@@ -279,23 +279,21 @@ fn first_address_display(from: Option<&mail_parser::Address<'_>>) -> Option<Stri
 /// `Message::headers_raw` restricted to the fields whose name passes `want`:
 /// the same pairs in the same order (fields whose value is not UTF-8 are
 /// skipped, as there), but only the wanted values are validated.
-pub(crate) fn raw_headers_named<'a>(
-    m: &'a Message<'_>,
-    want: fn(&str) -> bool,
-) -> impl Iterator<Item = (&'a str, &'a str)> {
-    m.parts.first().into_iter().flat_map(|p| p.headers.iter()).filter_map(move |h| {
-        let name = h.name.as_str();
+pub(crate) fn raw_headers_named(
+    m: &impl HeaderView,
+    want: fn(&[u8]) -> bool,
+) -> impl Iterator<Item = (&[u8], &str)> {
+    m.raw_fields().filter_map(move |(name, v)| {
         if !want(name) {
             return None;
         }
-        let v = m.raw_message.get(h.offset_start as usize..h.offset_end as usize)?;
         Some((name, std::str::from_utf8(v).ok()?))
     })
 }
 
 /// Extract what we need from a (nested or header-only) parsed message.
-pub fn from_message(m: &Message<'_>) -> OrigHeaders {
-    let last = super::mime::LastFields::of(m);
+pub(crate) fn from_message(m: &super::mime::Head<'_>) -> OrigHeaders {
+    let last = m.last_fields();
     let mut o = OrigHeaders {
         message_id: last.message_id().and_then(clean_id),
         from: first_address_display(last.from()),
@@ -303,9 +301,8 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
     };
     // Raw 8-bit UTF-8 subjects (no encoded words) are used as they are;
     // mail-parser may mis-decode them.
-    let raw_subject = raw_headers_named(m, |n| n.len() == 7 && eq_ci(n.as_bytes(), b"subject"))
-        .next()
-        .map(|(_, v)| v);
+    let raw_subject =
+        raw_headers_named(m, |n| n.len() == 7 && eq_ci(n, b"subject")).next().map(|(_, v)| v);
     let subj = match raw_subject {
         Some(r) if !r.is_ascii() && !r.contains("=?") => Some(r),
         _ => last.subject(),
@@ -324,8 +321,8 @@ pub fn from_message(m: &Message<'_>) -> OrigHeaders {
         }
     }
     /// 1 Received, 2 Date, 3 Message-ID, 4 In-Reply-To, 0 other (by length first)
-    fn kind(n: &str) -> u8 {
-        let is = |w: &str| eq_ci(n.as_bytes(), w.as_bytes());
+    fn kind(n: &[u8]) -> u8 {
+        let is = |w: &str| eq_ci(n, w.as_bytes());
         match n.len() {
             8 if is("received") => 1,
             4 if is("date") => 2,

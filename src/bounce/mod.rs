@@ -20,7 +20,8 @@ pub mod text;
 use std::borrow::Cow;
 use std::fmt;
 
-use mail_parser::{HeaderName, Message, MessageParser};
+use mail_parser::{HeaderName, MessageParser};
+use mime::HeaderView;
 use serde::{Deserialize, Serialize};
 
 use self::headers::{bare_message_id, OrigHeaders};
@@ -319,8 +320,8 @@ static TOP_CANDIDATES: [u32; 1024] = {
     t
 };
 
-fn top_wants(name: &str) -> bool {
-    let k = top_key(name.as_bytes());
+fn top_wants(name: &[u8]) -> bool {
+    let k = top_key(name);
     if TOP_KEYS[k / 64] & (1 << (k % 64)) == 0 {
         return false;
     }
@@ -329,7 +330,7 @@ fn top_wants(name: &str) -> bool {
         let i = cands.trailing_zeros() as usize;
         cands &= cands - 1;
         let w = TOP_FIELDS.get(i).or_else(|| CHALLENGE_HEADERS.get(i - TOP_FIELDS.len()));
-        if w.is_some_and(|w| text::eq_ci(name.as_bytes(), w.as_bytes())) {
+        if w.is_some_and(|w| text::eq_ci(name, w.as_bytes())) {
             return true;
         }
     }
@@ -346,7 +347,7 @@ struct Gate {
     pass: bool,
 }
 
-fn gate(m: &Message<'_>) -> Gate {
+fn gate(m: &impl mime::HeaderView) -> Gate {
     let top = read_top(m);
     let sig = sender_signals(&top);
     let subj_lower = text::lowercase(top.subject.as_deref().unwrap_or(""));
@@ -376,12 +377,12 @@ fn gate(m: &Message<'_>) -> Gate {
     Gate { top, sig, subj_lower, subj_hits, ar_header, pass }
 }
 
-pub(crate) fn header_gate_of(m: &Message<'_>) -> bool {
+pub(crate) fn header_gate_of(m: &impl mime::HeaderView) -> bool {
     gate(m).pass
 }
 
-fn read_top(m: &Message<'_>) -> TopHeaders {
-    let last = mime::LastFields::of(m);
+fn read_top(m: &impl mime::HeaderView) -> TopHeaders {
+    let last = m.last_fields();
     let mut t = TopHeaders {
         own_id: last.message_id().map(|s| s.trim_ws().trim_matches(['<', '>']).to_string()),
         ..Default::default()
@@ -402,14 +403,14 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
     }
     // Up to 500 fields (the usual case) only the values of the fields read
     // below are converted; past that, the first 500 UTF-8 fields as before.
-    let few = m.parts.first().is_some_and(|p| p.headers.len() <= 500);
+    let few = m.field_count() <= 500;
     let fast = few.then(|| headers::raw_headers_named(m, top_wants)).into_iter().flatten();
     let slow = (!few).then(|| m.headers_raw().take(500)).into_iter().flatten();
     for (name, value) in fast.chain(slow) {
         // lower-case the name in a stack buffer (no allocation per header)
         let mut buf = [0u8; 32];
         let Some(nb) = buf.get_mut(..name.len()) else { continue };
-        nb.copy_from_slice(name.as_bytes());
+        nb.copy_from_slice(name);
         nb.make_ascii_lowercase();
         // matched as bytes: the name is text already (no UTF-8 check)
         let n: &[u8] = nb;
@@ -588,10 +589,9 @@ fn looks_like_header_start(b: &[u8]) -> bool {
 /// Does the message have an X-HmXmr* field among the first 100 fields of
 /// `headers_raw` (those with a UTF-8 value)?  The values are validated only
 /// when some field has such a name.
-fn nested_hmxmr(m: &Message<'_>) -> bool {
-    let named = |n: &str| n.get(..7).is_some_and(|p| text::eq_ci(p.as_bytes(), b"x-hmxmr"));
-    let headers = m.parts.first().map(|p| p.headers.as_slice()).unwrap_or(&[]);
-    if !headers.iter().any(|h| named(h.name.as_str())) {
+fn nested_hmxmr(m: &mime::Head<'_>) -> bool {
+    let named = |n: &[u8]| n.get(..7).is_some_and(|p| text::eq_ci(p, b"x-hmxmr"));
+    if !m.raw_fields().any(|(n, _)| named(n)) {
         return false;
     }
     m.headers_raw().take(100).any(|(n, _)| named(n))
@@ -1836,7 +1836,7 @@ fn prose_region_end(s: &str) -> usize {
 }
 
 /// Recipient addresses named in the prose of a non-standard bounce.
-fn prose_recipients(prose: &str, top: &TopHeaders, msg: &Message<'_>) -> Vec<String> {
+fn prose_recipients(prose: &str, top: &TopHeaders, msg: &mime::Head<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let own_from = top.from_addr.clone().unwrap_or_default();
     // the bounce's own To addresses, parsed only when needed here
