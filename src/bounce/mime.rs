@@ -167,11 +167,19 @@ const CONTENT_TYPE: usize = 5;
 const CONTENT_DISPOSITION: usize = 6;
 const CONTENT_TRANSFER_ENCODING: usize = 7;
 
-/// One field of a header block: its name and the byte range of its raw value.
-pub(crate) struct RawField<'a> {
-    name: &'a [u8],
-    start: usize,
-    end: usize,
+/// One field of a header block: the byte ranges of its name and of its raw
+/// value (32-bit offsets, as mail-parser keeps them: small entries keep the
+/// vector of a header block a small allocation).
+struct RawField {
+    name: (u32, u32),
+    value: (u32, u32),
+}
+
+impl RawField {
+    /// `raw[start..end]` of a range (empty when out of bounds).
+    fn slice(raw: &[u8], (start, end): (u32, u32)) -> &[u8] {
+        raw.get(start as usize..end as usize).unwrap_or(&[])
+    }
 }
 
 /// A parsed header block: what the engine reads of it.
@@ -179,11 +187,12 @@ pub(crate) struct Head<'a> {
     raw: &'a [u8],
     /// Every field in order (at most 10 000, as in mail-parser); not kept
     /// for a MIME part's header, where only the MIME fields are read.
-    fields: Vec<RawField<'a>>,
+    fields: Vec<RawField>,
     /// Fields seen (at most 10 000).
     count: usize,
-    /// The value range of the last field of each kind.
-    ranges: [Option<(usize, usize)>; KINDS],
+    /// The value range of the last To field (parsed on first use in the
+    /// bounce's own header, `root_to_addrs`).
+    to_range: Option<(u32, u32)>,
     /// The last field of each kind: its value parsed by mail-parser's field
     /// parser (or its exact fast path) when the engine reads it through
     /// mail-parser's accessors, else `HeaderValue::Empty`.
@@ -208,10 +217,12 @@ fn parse_head(data: &[u8], want: Want) -> Head<'_> {
         raw: data,
         fields: if want == Want::Part { Vec::new() } else { Vec::with_capacity(48) },
         count: 0,
-        ranges: [None; KINDS],
+        to_range: None,
         last: Default::default(),
         body_off: data.len(),
     };
+    // the value range of the last field of each kind
+    let mut ranges: [Option<(usize, usize)>; KINDS] = [None; KINDS];
     let mut pos = 0;
     let (nl, colon_finder) = (ByteFinder::new(b'\n'), ByteFinder::new(b':'));
     while pos < data.len() {
@@ -244,16 +255,21 @@ fn parse_head(data: &[u8], want: Want) -> Head<'_> {
         if !name_bytes.is_empty() && head.count < 10_000 {
             head.count += 1;
             let kind = kind_of(name_bytes);
-            if let Some(slot) = kind.and_then(|k| head.ranges.get_mut(k)) {
+            if let Some(slot) = kind.and_then(|k| ranges.get_mut(k)) {
                 *slot = Some((colon + 1, field_end));
             }
             if want != Want::Part {
-                head.fields.push(RawField { name: name_bytes, start: colon + 1, end: field_end });
+                let name_end = i + name_bytes.len();
+                head.fields.push(RawField {
+                    name: (i as u32, name_end as u32),
+                    value: ((colon + 1) as u32, field_end as u32),
+                });
             }
         }
         pos = field_end;
     }
-    for (k, (range, slot)) in head.ranges.iter().zip(head.last.iter_mut()).enumerate() {
+    head.to_range = ranges[TO].map(|(s, e)| (s as u32, e as u32));
+    for (k, (range, slot)) in ranges.iter().zip(head.last.iter_mut()).enumerate() {
         if let Some((s, e)) = *range {
             *slot = Some(field_value(k, data.get(s..e).unwrap_or(&[]), want));
         }
@@ -351,7 +367,7 @@ fn eq_lower<const N: usize>(name: &[u8], cand: &[u8; N]) -> bool {
 /// field, as `Message::to` would give them; the walker leaves that field
 /// unparsed until it is needed.
 pub(crate) fn root_to_addrs(m: &Head<'_>) -> Vec<String> {
-    let Some((s, e)) = m.ranges[TO] else {
+    let Some((s, e)) = m.to_range.map(|(s, e)| (s as usize, e as usize)) else {
         return Vec::new();
     };
     let parsed;
@@ -399,7 +415,9 @@ impl HeaderView for Head<'_> {
     }
 
     fn raw_fields(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.fields.iter().map(|f| (f.name, self.raw.get(f.start..f.end).unwrap_or(&[])))
+        self.fields
+            .iter()
+            .map(|f| (RawField::slice(self.raw, f.name), RawField::slice(self.raw, f.value)))
     }
 }
 
