@@ -940,7 +940,8 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         || local.ends_with("-bounces");
     // "Chris Novak (Example.org postmaster)" <postmaster@...> is a person
     // writing from the postmaster account, not the mail system.
-    let person = person_display(name);
+    // (only asked when it matters)
+    let person = (daemon_local || daemon_name) && person_display(name);
     let daemon_local = daemon_local && !person;
     let daemon_name = daemon_name && !person;
     let mailer_daemon = local.starts_with("mailer")
