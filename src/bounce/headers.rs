@@ -238,7 +238,7 @@ pub fn rfc3339(d: &mail_parser::DateTime) -> String {
         n += 1;
     }
     // ASCII digits and separators only
-    String::from_utf8_lossy(buf.get(..n).unwrap_or(&[])).into_owned()
+    std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("").to_owned()
 }
 
 /// `Address::iter` without its boxed iterator: the addresses of a list, or
@@ -281,7 +281,7 @@ fn first_address_display(from: Option<&mail_parser::Address<'_>>) -> Option<Stri
 /// skipped, as there), but only the wanted values are validated.
 pub(crate) fn raw_headers_named(
     m: &impl HeaderView,
-    want: fn(&[u8]) -> bool,
+    want: impl Fn(&[u8]) -> bool,
 ) -> impl Iterator<Item = (&[u8], &str)> {
     m.raw_fields().filter_map(move |(name, v)| {
         if !want(name) {
@@ -620,6 +620,10 @@ pub fn find_quoted(text: &str, skip_id: Option<&str>, max_lines: usize) -> Optio
     let mut own_candidate: Option<QuotedBlock> = None;
     for (i, line) in all.iter().enumerate().skip(first) {
         let (s, _) = unquote(line);
+        // both anchors start with 'm' or 's'
+        if !matches!(s.as_bytes().first(), Some(b'm' | b'M' | b's' | b'S')) {
+            continue;
+        }
         let is_mid = starts_with_ci(s, "message-id:") || starts_with_ci(s, "message-id :");
         let is_subject = !is_mid && fallback.is_none() && starts_with_ci(s, "subject:");
         if !is_mid && !is_subject {
