@@ -916,8 +916,7 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         || local.starts_with("mail.delivery")
         || local.starts_with("mdaemon");
     let name = t.from_display.as_str();
-    let name_sub = SubFinder::new(name);
-    let daemon_name = !name.is_empty() && DAEMON_NAMES.iter().any(|d| name_sub.has(d));
+    let daemon_name = !name.is_empty() && contains_any(name, &DAEMON_NEEDLES);
     let rp = t.return_path.as_deref().unwrap_or("x").trim_ws().to_ascii_lowercase();
     let rp_inner = rp.trim_start_matches('<').trim_end_matches('>').trim_ws().to_string();
     let null_rp = t.return_path.is_some()
@@ -928,8 +927,7 @@ fn sender_signals(t: &TopHeaders) -> Sig {
             || rp_inner == "mdaemon");
     let asub = t.auto_submitted.as_deref().unwrap_or("no");
     let auto = !asub.is_empty() && !asub.starts_with("no");
-    let local_sub = SubFinder::new(local);
-    let gateway = GATEWAY_NAMES.iter().any(|g| name_sub.has(g) || local_sub.has(g));
+    let gateway = contains_any(name, &GATEWAY_NEEDLES) || contains_any(local, &GATEWAY_NEEDLES);
     // "From: <>" (null sender in the From field) is used by some gateways.
     let null_from = t.from_present && t.from_addr.as_deref().is_none_or(|a| a.trim_ws().is_empty());
     let list_robot = LIST_ROBOT_LOCALS.contains(&local)
@@ -970,41 +968,60 @@ fn has_sub(hay: &str, needle: &str) -> bool {
     h.len() >= n.len() && (0..=h.len() - n.len()).any(|i| h[i] == f && &h[i..i + n.len()] == n)
 }
 
-/// Substring tests of many needles against one short haystack: a 256-bit
-/// set of the haystack's (hashed) byte pairs rejects most needles before any
-/// search (a needle's first and last pairs must both occur in the haystack).
-struct SubFinder<'a> {
-    hay: &'a str,
-    pairs: [u64; 4],
+/// A list of needles for [`contains_any`], with per hashed byte pair the
+/// bit set of the needles whose first (and whose last) two bytes hash there.
+struct Needles {
+    list: &'static [&'static str],
+    first: [u64; 256],
+    last: [u64; 256],
+    /// The needles shorter than two bytes (always searched).
+    short: u64,
 }
 
-impl<'a> SubFinder<'a> {
-    fn pair(a: u8, b: u8) -> usize {
-        (usize::from(a) << 3 ^ usize::from(b)) & 255
-    }
+/// The hash of a byte pair (256 slots).
+const fn pair(a: u8, b: u8) -> usize {
+    ((a as usize) << 3 ^ b as usize) & 255
+}
 
-    fn new(hay: &'a str) -> SubFinder<'a> {
-        let mut pairs = [0u64; 4];
-        for w in hay.as_bytes().windows(2) {
-            let k = Self::pair(w[0], w[1]);
-            pairs[k >> 6] |= 1 << (k & 63);
+const fn needles(list: &'static [&'static str]) -> Needles {
+    assert!(list.len() <= 64);
+    let (mut first, mut last, mut short) = ([0u64; 256], [0u64; 256], 0u64);
+    let mut i = 0;
+    while i < list.len() {
+        let b = list[i].as_bytes();
+        if b.len() < 2 {
+            short |= 1 << i;
+        } else {
+            first[pair(b[0], b[1])] |= 1 << i;
+            last[pair(b[b.len() - 2], b[b.len() - 1])] |= 1 << i;
         }
-        SubFinder { hay, pairs }
+        i += 1;
     }
+    Needles { list, first, last, short }
+}
 
-    #[inline]
-    fn has(&self, needle: &str) -> bool {
-        let n = needle.as_bytes();
-        if let (Some(f), Some(l)) = (n.first_chunk::<2>(), n.last_chunk::<2>()) {
-            for [a, b] in [f, l] {
-                let k = Self::pair(*a, *b);
-                if self.pairs[k >> 6] & (1 << (k & 63)) == 0 {
-                    return false;
-                }
-            }
-        }
-        has_sub(self.hay, needle)
+static DAEMON_NEEDLES: Needles = needles(DAEMON_NAMES);
+static GATEWAY_NEEDLES: Needles = needles(GATEWAY_NAMES);
+
+/// Does the short haystack `hay` contain one of the needles?  One pass over
+/// its byte pairs gathers the needles whose first and last pairs both occur
+/// in it; only those are searched for (most haystacks leave none).
+fn contains_any(hay: &str, set: &Needles) -> bool {
+    let (mut first, mut last) = (set.short, set.short);
+    for w in hay.as_bytes().windows(2) {
+        let k = pair(w[0], w[1]);
+        first |= set.first[k];
+        last |= set.last[k];
     }
+    let mut cands = first & last;
+    while cands != 0 {
+        let i = cands.trailing_zeros() as usize;
+        cands &= cands - 1;
+        if set.list.get(i).is_some_and(|n| has_sub(hay, n)) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Words that mark a display name as a role or a machine, not a person.
@@ -1100,10 +1117,7 @@ fn person_display(name: &str) -> bool {
                 || w.len() <= 2 && w.ends_with('.')
         })
         && words.iter().all(|w| !SYSTEM_WORDS.contains(w))
-        && !{
-            let outside_sub = SubFinder::new(&outside);
-            DAEMON_NAMES.iter().chain(GATEWAY_NAMES).any(|d| outside_sub.has(d))
-        }
+        && !{ contains_any(&outside, &DAEMON_NEEDLES) || contains_any(&outside, &GATEWAY_NEEDLES) }
 }
 
 fn dsn_kind(dsns: &[dsn::Dsn]) -> Option<(Kind, &'static str)> {
