@@ -229,7 +229,9 @@ struct TopHeaders {
     from_display: String,
     from_present: bool,
     subject: Option<String>,
-    return_path: Option<String>,
+    /// Whether the first Return-Path field names the null sender or a
+    /// mailer daemon (None: no Return-Path field).
+    null_return_path: Option<bool>,
     auto_submitted: Option<Cow<'static, str>>,
     x_failed: Vec<String>,
     x_failed_present: bool,
@@ -417,8 +419,8 @@ fn read_top(m: &impl mime::HeaderView) -> TopHeaders {
         match n {
             b"from" => t.from_present = true,
             b"return-path" => {
-                if t.return_path.is_none() {
-                    t.return_path = Some(value.trim_ws().to_string());
+                if t.null_return_path.is_none() {
+                    t.null_return_path = Some(is_null_return_path(value));
                 }
             }
             b"auto-submitted" => {
@@ -901,6 +903,18 @@ struct Sig {
     gateway: bool,
 }
 
+/// Does a Return-Path value name the null sender or a mailer daemon?
+fn is_null_return_path(value: &str) -> bool {
+    // without angle brackets, compared ignoring ASCII case (lower-casing
+    // moves no white space or brackets)
+    let inner = value.trim_ws().trim_start_matches('<').trim_end_matches('>').trim_ws();
+    inner.is_empty()
+        || text::starts_with_ci(inner, "mailer-daemon")
+        || text::starts_with_ci(inner, "mailer_daemon")
+        || text::eq_ci(inner.as_bytes(), b"postmaster")
+        || text::eq_ci(inner.as_bytes(), b"mdaemon")
+}
+
 fn sender_signals(t: &TopHeaders) -> Sig {
     let local = t
         .from_addr
@@ -917,14 +931,7 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         || local.starts_with("mdaemon");
     let name = t.from_display.as_str();
     let daemon_name = !name.is_empty() && contains_any(name, &DAEMON_NEEDLES);
-    let rp = t.return_path.as_deref().unwrap_or("x").trim_ws().to_ascii_lowercase();
-    let rp_inner = rp.trim_start_matches('<').trim_end_matches('>').trim_ws().to_string();
-    let null_rp = t.return_path.is_some()
-        && (rp_inner.is_empty()
-            || rp_inner.starts_with("mailer-daemon")
-            || rp_inner.starts_with("mailer_daemon")
-            || rp_inner == "postmaster"
-            || rp_inner == "mdaemon");
+    let null_rp = t.null_return_path == Some(true);
     let asub = t.auto_submitted.as_deref().unwrap_or("no");
     let auto = !asub.is_empty() && !asub.starts_with("no");
     let gateway = contains_any(name, &GATEWAY_NEEDLES) || contains_any(local, &GATEWAY_NEEDLES);
