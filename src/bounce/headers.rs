@@ -50,7 +50,10 @@ impl OrigHeaders {
 
     /// The Received values, white space squashed, top first, moved out.
     pub fn take_received(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.received_raw).iter().map(|r| squash_ws(r, 2000)).collect()
+        std::mem::take(&mut self.received_raw)
+            .into_iter()
+            .map(|r| super::text::squash_ws_owned(r, 2000))
+            .collect()
     }
 }
 

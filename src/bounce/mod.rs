@@ -1720,7 +1720,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     {
         a.diagnostic = prose_diagnostic(prose, &lower, smtp_reply, prose_status.as_deref());
     }
-    a.diagnostic = a.diagnostic.map(|d| text::squash_ws(&d, 500));
+    a.diagnostic = a.diagnostic.map(|d| text::squash_ws_owned(d, 500));
     a.reporting_mta =
         parts.dsns.iter().find_map(|d| d.message.reporting_mta.clone()).filter(|s| !s.is_empty());
     a.recipients_detail =

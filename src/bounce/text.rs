@@ -199,6 +199,16 @@ pub fn squash_ws_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `squash_ws(&s, max)` of an owned string: `s` itself (no copy) when it is
+/// squashed already.
+pub fn squash_ws_owned(s: String, max: usize) -> String {
+    if s.len() <= max && squashed_already(s.as_bytes()) {
+        s
+    } else {
+        squash_ws(&s, max)
+    }
+}
+
 /// Is `b` non-empty ASCII words (no white space) separated by single spaces,
 /// i.e. its own `squash_ws`?
 fn squashed_already(b: &[u8]) -> bool {
@@ -1953,6 +1963,7 @@ mod tests {
             let max = (next() % 24) as usize;
             for m in [max, usize::MAX] {
                 assert_eq!(squash_ws(&s, m), squash_reference(&s, m), "{s:?} {m}");
+                assert_eq!(squash_ws_owned(s.clone(), m), squash_reference(&s, m), "{s:?} {m}");
             }
         }
     }
