@@ -493,7 +493,7 @@ struct Parts {
     arf_rcpts: Vec<String>,
     mdn: bool,
     /// Original candidates in priority order with a description of the source.
-    originals: Vec<(OrigHeaders, &'static str)>,
+    originals: Vec<(OrigHeaders, Cow<'static, str>)>,
     text: String,
     html: String,
     has_text_part: bool,
@@ -672,7 +672,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
         if depth < 3 && !leaf.is_root && leaf.header_has_message_id {
             p.originals.push((
                 headers::from_header_block(leaf.header_raw),
-                "the original's header lines pasted as a MIME part header",
+                "the original's header lines pasted as a MIME part header".into(),
             ));
         }
         match (ct, sub) {
@@ -719,7 +719,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
                 if let Some(n) = &nested {
                     p.nested_hmxmr |= nested_hmxmr(n);
                 }
-                p.originals.push((h, "the attached original message (message/rfc822)"));
+                p.originals.push((h, "the attached original message (message/rfc822)".into()));
             }
             ("text", "rfc822-headers")
             | ("message", "rfc822-headers")
@@ -731,7 +731,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
                 let b = text::truncate_str(&b, 256 * 1024);
                 p.originals.push((
                     headers::from_header_block(b.as_bytes()),
-                    "the attached original headers",
+                    "the attached original headers".into(),
                 ));
                 add_extra(p, depth, Extra::Body(pi, 256 * 1024), leaves);
             }
@@ -760,7 +760,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
                     let b = &b[..b.len().min(256 * 1024)];
                     p.originals.push((
                         headers::from_header_block(b),
-                        "an attached copy of the original message",
+                        "an attached copy of the original message".into(),
                     ));
                 }
             }
@@ -1249,7 +1249,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     let own = top.own_id.as_deref();
     let has_attached = !parts.originals.is_empty();
     let mut orig_sources: Vec<(OrigHeaders, Cow<'static, str>)> =
-        std::mem::take(&mut parts.originals).into_iter().map(|(h, s)| (h, Cow::from(s))).collect();
+        std::mem::take(&mut parts.originals);
     if let Some(id) = parts.dsns.iter().find_map(|d| d.message.x_original_message_id.clone()) {
         orig_sources.push((
             OrigHeaders { message_id: Some(id), ..Default::default() },
