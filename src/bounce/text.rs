@@ -131,14 +131,20 @@ pub fn truncate_str(s: &str, max: usize) -> &str {
 /// before the length check, so the result may end in a space and be `max + 1`
 /// bytes long.
 pub fn squash_ws(s: &str, max: usize) -> String {
+    if s.len() <= max && squashed_already(s.as_bytes()) {
+        return s.to_string();
+    }
+    squash_ws_copy(s, max)
+}
+
+/// [`squash_ws`] of a string that is not known to be squashed already
+/// (the same result for any string).
+fn squash_ws_copy(s: &str, max: usize) -> String {
     #[inline]
     fn ascii_ws(c: u8) -> bool {
         matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
     }
     let b = s.as_bytes();
-    if b.len() <= max && squashed_already(b) {
-        return s.to_string();
-    }
     let mut out = String::with_capacity(s.len().min(max));
     let mut pending_space = false;
     let mut i = 0;
@@ -195,7 +201,7 @@ pub fn squash_ws_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     if s.len() <= max && squashed_already(s.as_bytes()) {
         std::borrow::Cow::Borrowed(s)
     } else {
-        std::borrow::Cow::Owned(squash_ws(s, max))
+        std::borrow::Cow::Owned(squash_ws_copy(s, max))
     }
 }
 
@@ -205,7 +211,7 @@ pub fn squash_ws_owned(s: String, max: usize) -> String {
     if s.len() <= max && squashed_already(s.as_bytes()) {
         s
     } else {
-        squash_ws(&s, max)
+        squash_ws_copy(&s, max)
     }
 }
 
@@ -1963,6 +1969,7 @@ mod tests {
             let max = (next() % 24) as usize;
             for m in [max, usize::MAX] {
                 assert_eq!(squash_ws(&s, m), squash_reference(&s, m), "{s:?} {m}");
+                assert_eq!(squash_ws_copy(&s, m), squash_reference(&s, m), "{s:?} {m}");
                 assert_eq!(squash_ws_owned(s.clone(), m), squash_reference(&s, m), "{s:?} {m}");
             }
         }
