@@ -534,15 +534,25 @@ fn header_name(s: &str) -> Option<&str> {
     // the name's bytes up to the first byte that cannot be in one: a header
     // line only when that byte is the first colon, 1 to 60 bytes in (no
     // search for a colon further on)
+    /// The bytes of a field name: ASCII letters and digits, '-' and '_'.
+    static NAME_BYTE: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+            c += 1;
+        }
+        t
+    };
     let b = s.as_bytes();
     if !b.first().is_some_and(|c| c.is_ascii_alphabetic()) {
         return None;
     }
-    let n = b
-        .iter()
-        .take(61)
-        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-        .count();
+    let mut n = 1;
+    while n <= 60 && b.get(n).is_some_and(|&c| NAME_BYTE[usize::from(c)]) {
+        n += 1;
+    }
     if n <= 60 && b.get(n) == Some(&b':') {
         s.get(..n)
     } else {
