@@ -90,10 +90,7 @@ fn address_value(v: &str) -> Option<String> {
 fn field_of(line: &str) -> (&str, &str) {
     if let Some(colon) = super::text::find_colon(line.as_bytes()) {
         let name = line.get(..colon).unwrap_or("").trim_ws();
-        if !name.is_empty()
-            && name.len() < 80
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        if !name.is_empty() && name.len() < 80 && super::text::all_name_bytes(name.as_bytes()) {
             return (name, line.get(colon + 1..).unwrap_or("").trim_ws());
         }
     }

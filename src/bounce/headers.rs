@@ -534,17 +534,7 @@ fn header_name(s: &str) -> Option<&str> {
     // the name's bytes up to the first byte that cannot be in one: a header
     // line only when that byte is the first colon, 1 to 60 bytes in (no
     // search for a colon further on)
-    /// The bytes of a field name: ASCII letters and digits, '-' and '_'.
-    static NAME_BYTE: [bool; 256] = {
-        let mut t = [false; 256];
-        let mut c = 0;
-        while c < 256 {
-            let b = c as u8;
-            t[c] = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-            c += 1;
-        }
-        t
-    };
+    use super::text::NAME_BYTE;
     let b = s.as_bytes();
     if !b.first().is_some_and(|c| c.is_ascii_alphabetic()) {
         return None;

@@ -407,6 +407,32 @@ fn caseless_len(b: &[u8]) -> Option<usize> {
     }
 }
 
+/// The bytes of a field name as the engine reads one: ASCII letters and
+/// digits, '-' and '_'.
+pub(crate) static NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        c += 1;
+    }
+    t
+};
+
+/// Are all bytes of `b` [`NAME_BYTE`]s?  (A plain loop over the table:
+/// the iterator form with the three tests compiles to much more.)
+pub(crate) fn all_name_bytes(b: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if !NAME_BYTE[usize::from(c)] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// `s.trim()`, without decoding chars when both ends are ASCII (for ASCII,
 /// `char::is_whitespace` is these six bytes).
 #[inline]
