@@ -582,6 +582,32 @@ const COMMON_HEADERS: &[&str] = &[
     "envelope-to",
 ];
 
+/// Per name length, the bit set of the [`COMMON_HEADERS`] of that length.
+static COMMON_BY_LEN: [u32; 64] = {
+    assert!(COMMON_HEADERS.len() <= 32);
+    let mut t = [0u32; 64];
+    let mut i = 0;
+    while i < COMMON_HEADERS.len() {
+        t[COMMON_HEADERS[i].len()] |= 1 << i;
+        i += 1;
+    }
+    t
+};
+
+/// Is `name` one of [`COMMON_HEADERS`] (ASCII case ignored)?  Only the
+/// names of its length are compared.
+fn is_common_header(name: &[u8]) -> bool {
+    let mut cands = COMMON_BY_LEN.get(name.len()).copied().unwrap_or(0);
+    while cands != 0 {
+        let i = cands.trailing_zeros() as usize;
+        cands &= cands - 1;
+        if COMMON_HEADERS.get(i).is_some_and(|c| eq_ci(c.as_bytes(), name)) {
+            return true;
+        }
+    }
+    false
+}
+
 /// A header block found quoted in text.
 pub struct QuotedBlock {
     pub headers: OrigHeaders,
@@ -739,7 +765,7 @@ fn block_text(
         // a header line as `classify` sees it (a field name is never blank)
         if let Some(name) = header_name(s).filter(|_| indent <= base_indent) {
             n += 1;
-            if count_common && COMMON_HEADERS.iter().any(|c| eq_ci(c.as_bytes(), name.as_bytes())) {
+            if count_common && is_common_header(name.as_bytes()) {
                 common += 1;
             }
             if !block.is_empty() {
@@ -819,6 +845,19 @@ mod tests {
                 s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
             }
             assert_eq!(header_name(&s), reference(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn common_header_lookup_is_the_list_search() {
+        let mut names: Vec<String> = COMMON_HEADERS.iter().map(|c| c.to_string()).collect();
+        names.extend(COMMON_HEADERS.iter().map(|c| c.to_ascii_uppercase()));
+        names.extend(COMMON_HEADERS.iter().map(|c| format!("{c}x")));
+        names.extend(COMMON_HEADERS.iter().map(|c| c.replace('-', "_")));
+        names.extend(["", "x", "X-Other", &"a".repeat(70)].map(String::from));
+        for n in &names {
+            let expected = COMMON_HEADERS.iter().any(|c| eq_ci(c.as_bytes(), n.as_bytes()));
+            assert_eq!(is_common_header(n.as_bytes()), expected, "{n}");
         }
     }
 
