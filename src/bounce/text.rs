@@ -420,12 +420,18 @@ pub(crate) static NAME_BYTE: [bool; 256] = {
     t
 };
 
-/// Are all bytes of `b` [`NAME_BYTE`]s?  (A plain loop over the table:
-/// the iterator form with the three tests compiles to much more.)
+/// Are all bytes of `b` [`NAME_BYTE`]s?
 pub(crate) fn all_name_bytes(b: &[u8]) -> bool {
+    all_bytes_in(b, &NAME_BYTE)
+}
+
+/// Are all bytes of `b` in the byte class `class`?  (A plain loop over a
+/// table: the iterator form with several tests per byte compiles to much
+/// more.)
+pub(crate) fn all_bytes_in(b: &[u8], class: &[bool; 256]) -> bool {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
-        if !NAME_BYTE[usize::from(c)] {
+        if !class[usize::from(c)] {
             return false;
         }
         i += 1;
