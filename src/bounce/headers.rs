@@ -169,7 +169,17 @@ pub fn bare_message_id(v: &str) -> Option<String> {
 
 /// `s` without its white space (Unicode), copied in one piece when it has none.
 fn without_ws(s: &str) -> String {
-    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0B) {
+    /// ASCII bytes other than white space (`char::is_whitespace` for ASCII).
+    static PLAIN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 128 {
+            t[c] = !matches!(c as u8, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+            c += 1;
+        }
+        t
+    };
+    if super::text::all_bytes_in(s.as_bytes(), &PLAIN) {
         return s.to_string();
     }
     s.chars().filter(|c| !c.is_whitespace()).collect()

@@ -1742,7 +1742,17 @@ fn cat(parts: &[&str]) -> String {
 /// `format!("{before}{s:?}{after}")`: printable ASCII without quotes or
 /// backslashes is its own Debug form between double quotes.
 fn cat_debug(before: &str, s: &str, after: &str) -> String {
-    if s.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\') {
+    /// Printable ASCII other than '"' and '\\'.
+    static PLAIN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0x20;
+        while c < 0x7F {
+            t[c] = c != b'"' as usize && c != b'\\' as usize;
+            c += 1;
+        }
+        t
+    };
+    if text::all_bytes_in(s.as_bytes(), &PLAIN) {
         cat(&[before, "\"", s, "\"", after])
     } else {
         format!("{before}{s:?}{after}")
