@@ -1306,10 +1306,9 @@ pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() && out.len() < max {
-        if b[i] != b'@' {
-            i += 1;
-            continue;
-        }
+        // the next '@'
+        let Some(at) = b.get(i..).and_then(|r| memchr::memchr(b'@', r)) else { break };
+        i += at;
         // expand left
         let mut start = i;
         while start > 0 && is_addr_byte(b[start - 1]) && i - start < 128 {
