@@ -55,15 +55,20 @@ fn strip_comments_cow(v: &str) -> Cow<'_, str> {
     Cow::Owned(out.trim_ws().to_string())
 }
 
+/// The bytes of a type name: ASCII letters and digits, '-', '_' and '.'.
+static TYPE_BYTE: [bool; 256] = {
+    let mut t = super::text::NAME_BYTE;
+    t[b'.' as usize] = true;
+    t
+};
+
 /// Remove an address-type / diagnostic-type / mta-name-type prefix
 /// ("rfc822;", "smtp;", "dns;", "X-Unix;").
 pub fn strip_type(v: &str) -> &str {
     let t = v.trim_ws();
     if let Some(p) = t.find(';') {
         let ty = t.get(..p).unwrap_or("").trim_ws();
-        if !ty.is_empty()
-            && ty.len() <= 20
-            && ty.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        if !ty.is_empty() && ty.len() <= 20 && super::text::all_bytes_in(ty.as_bytes(), &TYPE_BYTE)
         {
             return t.get(p + 1..).unwrap_or("").trim_ws();
         }
@@ -90,10 +95,7 @@ fn address_value(v: &str) -> Option<String> {
 fn field_of(line: &str) -> (&str, &str) {
     if let Some(colon) = super::text::find_colon(line.as_bytes()) {
         let name = line.get(..colon).unwrap_or("").trim_ws();
-        if !name.is_empty()
-            && name.len() < 80
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        if !name.is_empty() && name.len() < 80 && super::text::all_name_bytes(name.as_bytes()) {
             return (name, line.get(colon + 1..).unwrap_or("").trim_ws());
         }
     }

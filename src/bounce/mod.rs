@@ -20,7 +20,8 @@ pub mod text;
 use std::borrow::Cow;
 use std::fmt;
 
-use mail_parser::{HeaderName, Message, MessageParser};
+use mail_parser::{HeaderName, MessageParser};
+use mime::HeaderView;
 use serde::{Deserialize, Serialize};
 
 use self::headers::{bare_message_id, OrigHeaders};
@@ -246,7 +247,9 @@ struct TopHeaders {
     from_display: String,
     from_present: bool,
     subject: Option<String>,
-    return_path: Option<String>,
+    /// Whether the first Return-Path field names the null sender or a
+    /// mailer daemon (None: no Return-Path field).
+    null_return_path: Option<bool>,
     auto_submitted: Option<Cow<'static, str>>,
     x_failed: Vec<String>,
     x_failed_present: bool,
@@ -337,8 +340,8 @@ static TOP_CANDIDATES: [u32; 1024] = {
     t
 };
 
-fn top_wants(name: &str) -> bool {
-    let k = top_key(name.as_bytes());
+fn top_wants(name: &[u8]) -> bool {
+    let k = top_key(name);
     if TOP_KEYS[k / 64] & (1 << (k % 64)) == 0 {
         return false;
     }
@@ -347,7 +350,7 @@ fn top_wants(name: &str) -> bool {
         let i = cands.trailing_zeros() as usize;
         cands &= cands - 1;
         let w = TOP_FIELDS.get(i).or_else(|| CHALLENGE_HEADERS.get(i - TOP_FIELDS.len()));
-        if w.is_some_and(|w| text::eq_ci(name.as_bytes(), w.as_bytes())) {
+        if w.is_some_and(|w| text::eq_ci(name, w.as_bytes())) {
             return true;
         }
     }
@@ -364,7 +367,7 @@ struct Gate {
     pass: bool,
 }
 
-fn gate(m: &Message<'_>) -> Gate {
+fn gate(m: &impl mime::HeaderView) -> Gate {
     let top = read_top(m);
     let sig = sender_signals(&top);
     let subj_lower = text::lowercase(top.subject.as_deref().unwrap_or(""));
@@ -394,12 +397,12 @@ fn gate(m: &Message<'_>) -> Gate {
     Gate { top, sig, subj_lower, subj_hits, ar_header, pass }
 }
 
-pub(crate) fn header_gate_of(m: &Message<'_>) -> bool {
+pub(crate) fn header_gate_of(m: &impl mime::HeaderView) -> bool {
     gate(m).pass
 }
 
-fn read_top(m: &Message<'_>) -> TopHeaders {
-    let last = mime::LastFields::of(m);
+fn read_top(m: &impl mime::HeaderView) -> TopHeaders {
+    let last = m.last_fields();
     let mut t = TopHeaders {
         own_id: last.message_id().map(|s| s.trim_ws().trim_matches(['<', '>']).to_string()),
         ..Default::default()
@@ -428,22 +431,22 @@ fn read_top(m: &Message<'_>) -> TopHeaders {
     }
     // Up to 500 fields (the usual case) only the values of the fields read
     // below are converted; past that, the first 500 UTF-8 fields as before.
-    let few = m.parts.first().is_some_and(|p| p.headers.len() <= 500);
+    let few = m.field_count() <= 500;
     let fast = few.then(|| headers::raw_headers_named(m, top_wants)).into_iter().flatten();
     let slow = (!few).then(|| m.headers_raw().take(500)).into_iter().flatten();
     for (name, value) in fast.chain(slow) {
         // lower-case the name in a stack buffer (no allocation per header)
         let mut buf = [0u8; 32];
         let Some(nb) = buf.get_mut(..name.len()) else { continue };
-        nb.copy_from_slice(name.as_bytes());
+        nb.copy_from_slice(name);
         nb.make_ascii_lowercase();
         // matched as bytes: the name is text already (no UTF-8 check)
         let n: &[u8] = nb;
         match n {
             b"from" => t.from_present = true,
             b"return-path" => {
-                if t.return_path.is_none() {
-                    t.return_path = Some(value.trim_ws().to_string());
+                if t.null_return_path.is_none() {
+                    t.null_return_path = Some(is_null_return_path(value));
                 }
             }
             b"auto-submitted" => {
@@ -516,7 +519,7 @@ struct Parts {
     arf_rcpts: Vec<String>,
     mdn: bool,
     /// Original candidates in priority order with a description of the source.
-    originals: Vec<(OrigHeaders, &'static str)>,
+    originals: Vec<(OrigHeaders, Cow<'static, str>)>,
     text: String,
     html: String,
     has_text_part: bool,
@@ -614,10 +617,9 @@ fn looks_like_header_start(b: &[u8]) -> bool {
 /// Does the message have an X-HmXmr* field among the first 100 fields of
 /// `headers_raw` (those with a UTF-8 value)?  The values are validated only
 /// when some field has such a name.
-fn nested_hmxmr(m: &Message<'_>) -> bool {
-    let named = |n: &str| n.get(..7).is_some_and(|p| text::eq_ci(p.as_bytes(), b"x-hmxmr"));
-    let headers = m.parts.first().map(|p| p.headers.as_slice()).unwrap_or(&[]);
-    if !headers.iter().any(|h| named(h.name.as_str())) {
+fn nested_hmxmr(m: &mime::Head<'_>) -> bool {
+    let named = |n: &[u8]| n.get(..7).is_some_and(|p| text::eq_ci(p, b"x-hmxmr"));
+    if !m.raw_fields().any(|(n, _)| named(n)) {
         return false;
     }
     m.headers_raw().take(100).any(|(n, _)| named(n))
@@ -696,7 +698,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
         if depth < 3 && !leaf.is_root && leaf.header_has_message_id {
             p.originals.push((
                 headers::from_header_block(leaf.header_raw),
-                "the original's header lines pasted as a MIME part header",
+                "the original's header lines pasted as a MIME part header".into(),
             ));
         }
         match (ct, sub) {
@@ -743,7 +745,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
                 if let Some(n) = &nested {
                     p.nested_hmxmr |= nested_hmxmr(n);
                 }
-                p.originals.push((h, "the attached original message (message/rfc822)"));
+                p.originals.push((h, "the attached original message (message/rfc822)".into()));
             }
             ("text", "rfc822-headers")
             | ("message", "rfc822-headers")
@@ -755,7 +757,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
                 let b = text::truncate_str(&b, 256 * 1024);
                 p.originals.push((
                     headers::from_header_block(b.as_bytes()),
-                    "the attached original headers",
+                    "the attached original headers".into(),
                 ));
                 add_extra(p, depth, Extra::Body(pi, 256 * 1024), leaves);
             }
@@ -784,7 +786,7 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
                     let b = &b[..b.len().min(256 * 1024)];
                     p.originals.push((
                         headers::from_header_block(b),
-                        "an attached copy of the original message",
+                        "an attached copy of the original message".into(),
                     ));
                 }
             }
@@ -927,6 +929,18 @@ struct Sig {
     gateway: bool,
 }
 
+/// Does a Return-Path value name the null sender or a mailer daemon?
+fn is_null_return_path(value: &str) -> bool {
+    // without angle brackets, compared ignoring ASCII case (lower-casing
+    // moves no white space or brackets)
+    let inner = value.trim_ws().trim_start_matches('<').trim_end_matches('>').trim_ws();
+    inner.is_empty()
+        || text::starts_with_ci(inner, "mailer-daemon")
+        || text::starts_with_ci(inner, "mailer_daemon")
+        || text::eq_ci(inner.as_bytes(), b"postmaster")
+        || text::eq_ci(inner.as_bytes(), b"mdaemon")
+}
+
 fn sender_signals(t: &TopHeaders) -> Sig {
     let local = t
         .from_addr
@@ -942,20 +956,11 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         || local.starts_with("mail.delivery")
         || local.starts_with("mdaemon");
     let name = t.from_display.as_str();
-    let name_sub = SubFinder::new(name);
-    let daemon_name = !name.is_empty() && DAEMON_NAMES.iter().any(|d| name_sub.has(d));
-    let rp = t.return_path.as_deref().unwrap_or("x").trim_ws().to_ascii_lowercase();
-    let rp_inner = rp.trim_start_matches('<').trim_end_matches('>').trim_ws().to_string();
-    let null_rp = t.return_path.is_some()
-        && (rp_inner.is_empty()
-            || rp_inner.starts_with("mailer-daemon")
-            || rp_inner.starts_with("mailer_daemon")
-            || rp_inner == "postmaster"
-            || rp_inner == "mdaemon");
+    let daemon_name = !name.is_empty() && contains_any(name, &DAEMON_NEEDLES);
+    let null_rp = t.null_return_path == Some(true);
     let asub = t.auto_submitted.as_deref().unwrap_or("no");
     let auto = !asub.is_empty() && !asub.starts_with("no");
-    let local_sub = SubFinder::new(local);
-    let gateway = GATEWAY_NAMES.iter().any(|g| name_sub.has(g) || local_sub.has(g));
+    let gateway = contains_any(name, &GATEWAY_NEEDLES) || contains_any(local, &GATEWAY_NEEDLES);
     // "From: <>" (null sender in the From field) is used by some gateways.
     let null_from = t.from_present && t.from_addr.as_deref().is_none_or(|a| a.trim_ws().is_empty());
     let list_robot = LIST_ROBOT_LOCALS.contains(&local)
@@ -966,7 +971,8 @@ fn sender_signals(t: &TopHeaders) -> Sig {
         || local.ends_with("-bounces");
     // "Chris Novak (Example.org postmaster)" <postmaster@...> is a person
     // writing from the postmaster account, not the mail system.
-    let person = person_display(name);
+    // (only asked when it matters)
+    let person = (daemon_local || daemon_name) && person_display(name);
     let daemon_local = daemon_local && !person;
     let daemon_name = daemon_name && !person;
     let mailer_daemon = local.starts_with("mailer")
@@ -995,41 +1001,60 @@ fn has_sub(hay: &str, needle: &str) -> bool {
     h.len() >= n.len() && (0..=h.len() - n.len()).any(|i| h[i] == f && &h[i..i + n.len()] == n)
 }
 
-/// Substring tests of many needles against one short haystack: a 256-bit
-/// set of the haystack's (hashed) byte pairs rejects most needles before any
-/// search (a needle's first and last pairs must both occur in the haystack).
-struct SubFinder<'a> {
-    hay: &'a str,
-    pairs: [u64; 4],
+/// A list of needles for [`contains_any`], with per hashed byte pair the
+/// bit set of the needles whose first (and whose last) two bytes hash there.
+struct Needles {
+    list: &'static [&'static str],
+    first: [u64; 256],
+    last: [u64; 256],
+    /// The needles shorter than two bytes (always searched).
+    short: u64,
 }
 
-impl<'a> SubFinder<'a> {
-    fn pair(a: u8, b: u8) -> usize {
-        (usize::from(a) << 3 ^ usize::from(b)) & 255
-    }
+/// The hash of a byte pair (256 slots).
+const fn pair(a: u8, b: u8) -> usize {
+    ((a as usize) << 3 ^ b as usize) & 255
+}
 
-    fn new(hay: &'a str) -> SubFinder<'a> {
-        let mut pairs = [0u64; 4];
-        for w in hay.as_bytes().windows(2) {
-            let k = Self::pair(w[0], w[1]);
-            pairs[k >> 6] |= 1 << (k & 63);
+const fn needles(list: &'static [&'static str]) -> Needles {
+    assert!(list.len() <= 64);
+    let (mut first, mut last, mut short) = ([0u64; 256], [0u64; 256], 0u64);
+    let mut i = 0;
+    while i < list.len() {
+        let b = list[i].as_bytes();
+        if b.len() < 2 {
+            short |= 1 << i;
+        } else {
+            first[pair(b[0], b[1])] |= 1 << i;
+            last[pair(b[b.len() - 2], b[b.len() - 1])] |= 1 << i;
         }
-        SubFinder { hay, pairs }
+        i += 1;
     }
+    Needles { list, first, last, short }
+}
 
-    #[inline]
-    fn has(&self, needle: &str) -> bool {
-        let n = needle.as_bytes();
-        if let (Some(f), Some(l)) = (n.first_chunk::<2>(), n.last_chunk::<2>()) {
-            for [a, b] in [f, l] {
-                let k = Self::pair(*a, *b);
-                if self.pairs[k >> 6] & (1 << (k & 63)) == 0 {
-                    return false;
-                }
-            }
-        }
-        has_sub(self.hay, needle)
+static DAEMON_NEEDLES: Needles = needles(DAEMON_NAMES);
+static GATEWAY_NEEDLES: Needles = needles(GATEWAY_NAMES);
+
+/// Does the short haystack `hay` contain one of the needles?  One pass over
+/// its byte pairs gathers the needles whose first and last pairs both occur
+/// in it; only those are searched for (most haystacks leave none).
+fn contains_any(hay: &str, set: &Needles) -> bool {
+    let (mut first, mut last) = (set.short, set.short);
+    for w in hay.as_bytes().windows(2) {
+        let k = pair(w[0], w[1]);
+        first |= set.first[k];
+        last |= set.last[k];
     }
+    let mut cands = first & last;
+    while cands != 0 {
+        let i = cands.trailing_zeros() as usize;
+        cands &= cands - 1;
+        if set.list.get(i).is_some_and(|n| has_sub(hay, n)) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Words that mark a display name as a role or a machine, not a person.
@@ -1125,10 +1150,7 @@ fn person_display(name: &str) -> bool {
                 || w.len() <= 2 && w.ends_with('.')
         })
         && words.iter().all(|w| !SYSTEM_WORDS.contains(w))
-        && !{
-            let outside_sub = SubFinder::new(&outside);
-            DAEMON_NAMES.iter().chain(GATEWAY_NAMES).any(|d| outside_sub.has(d))
-        }
+        && !{ contains_any(&outside, &DAEMON_NEEDLES) || contains_any(&outside, &GATEWAY_NEEDLES) }
 }
 
 fn dsn_kind(dsns: &[dsn::Dsn]) -> Option<(Kind, &'static str)> {
@@ -1253,7 +1275,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     let own = top.own_id.as_deref();
     let has_attached = !parts.originals.is_empty();
     let mut orig_sources: Vec<(OrigHeaders, Cow<'static, str>)> =
-        std::mem::take(&mut parts.originals).into_iter().map(|(h, s)| (h, Cow::from(s))).collect();
+        std::mem::take(&mut parts.originals);
     if let Some(id) = parts.dsns.iter().find_map(|d| d.message.x_original_message_id.clone()) {
         orig_sources.push((
             OrigHeaders { message_id: Some(id), ..Default::default() },
@@ -1724,7 +1746,7 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     {
         a.diagnostic = prose_diagnostic(prose, &lower, smtp_reply, prose_status.as_deref());
     }
-    a.diagnostic = a.diagnostic.map(|d| text::squash_ws(&d, 500));
+    a.diagnostic = a.diagnostic.map(|d| text::squash_ws_owned(d, 500));
     a.reporting_mta =
         parts.dsns.iter().find_map(|d| d.message.reporting_mta.clone()).filter(|s| !s.is_empty());
     a.recipients_detail =
@@ -1746,7 +1768,17 @@ fn cat(parts: &[&str]) -> String {
 /// `format!("{before}{s:?}{after}")`: printable ASCII without quotes or
 /// backslashes is its own Debug form between double quotes.
 fn cat_debug(before: &str, s: &str, after: &str) -> String {
-    if s.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\') {
+    /// Printable ASCII other than '"' and '\\'.
+    static PLAIN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0x20;
+        while c < 0x7F {
+            t[c] = c != b'"' as usize && c != b'\\' as usize;
+            c += 1;
+        }
+        t
+    };
+    if text::all_bytes_in(s.as_bytes(), &PLAIN) {
         cat(&[before, "\"", s, "\"", after])
     } else {
         format!("{before}{s:?}{after}")
@@ -1862,7 +1894,7 @@ fn prose_region_end(s: &str) -> usize {
 }
 
 /// Recipient addresses named in the prose of a non-standard bounce.
-fn prose_recipients(prose: &str, top: &TopHeaders, msg: &Message<'_>) -> Vec<String> {
+fn prose_recipients(prose: &str, top: &TopHeaders, msg: &mime::Head<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let own_from = top.from_addr.clone().unwrap_or_default();
     // the bounce's own To addresses, parsed only when needed here

@@ -261,3 +261,26 @@ fn a_stray_cr_at_the_start_is_not_a_line_ending_style() {
         assert_eq!(a.original.message_id.as_deref(), Some("orig-1@example.com"), "{m:?}");
     }
 }
+
+#[test]
+fn contains_any_is_the_substring_search() {
+    // haystacks built from pieces of the needles, their neighbours and noise
+    let mut pieces: Vec<String> = vec![" ".into(), "x".into(), "-".into(), "é".into(), "".into()];
+    for n in DAEMON_NAMES.iter().chain(GATEWAY_NAMES) {
+        pieces.push(n.to_string());
+        pieces.push(n.get(..n.len() / 2).unwrap_or("").to_string());
+        pieces.push(n.get(n.len() / 2..).unwrap_or("").to_string());
+        pieces.push(n.get(1..).unwrap_or("").to_string());
+    }
+    let mut next = super::xorshift(0xA409_3822_299F_31D0);
+    for _ in 0..20_000 {
+        let mut hay = String::new();
+        for _ in 0..next() % 5 {
+            hay.push_str(&pieces[(next() % pieces.len() as u64) as usize]);
+        }
+        for set in [&DAEMON_NEEDLES, &GATEWAY_NEEDLES] {
+            let expected = set.list.iter().any(|n| hay.contains(n));
+            assert_eq!(contains_any(&hay, set), expected, "{hay:?}");
+        }
+    }
+}

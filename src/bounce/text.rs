@@ -131,14 +131,20 @@ pub fn truncate_str(s: &str, max: usize) -> &str {
 /// before the length check, so the result may end in a space and be `max + 1`
 /// bytes long.
 pub fn squash_ws(s: &str, max: usize) -> String {
+    if s.len() <= max && squashed_already(s.as_bytes()) {
+        return s.to_string();
+    }
+    squash_ws_copy(s, max)
+}
+
+/// [`squash_ws`] of a string that is not known to be squashed already
+/// (the same result for any string).
+fn squash_ws_copy(s: &str, max: usize) -> String {
     #[inline]
     fn ascii_ws(c: u8) -> bool {
         matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
     }
     let b = s.as_bytes();
-    if b.len() <= max && squashed_already(b) {
-        return s.to_string();
-    }
     let mut out = String::with_capacity(s.len().min(max));
     let mut pending_space = false;
     let mut i = 0;
@@ -195,7 +201,17 @@ pub fn squash_ws_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     if s.len() <= max && squashed_already(s.as_bytes()) {
         std::borrow::Cow::Borrowed(s)
     } else {
-        std::borrow::Cow::Owned(squash_ws(s, max))
+        std::borrow::Cow::Owned(squash_ws_copy(s, max))
+    }
+}
+
+/// `squash_ws(&s, max)` of an owned string: `s` itself (no copy) when it is
+/// squashed already.
+pub fn squash_ws_owned(s: String, max: usize) -> String {
+    if s.len() <= max && squashed_already(s.as_bytes()) {
+        s
+    } else {
+        squash_ws_copy(&s, max)
     }
 }
 
@@ -389,6 +405,38 @@ fn caseless_len(b: &[u8]) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// The bytes of a field name as the engine reads one: ASCII letters and
+/// digits, '-' and '_'.
+pub(crate) static NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        c += 1;
+    }
+    t
+};
+
+/// Are all bytes of `b` [`NAME_BYTE`]s?
+pub(crate) fn all_name_bytes(b: &[u8]) -> bool {
+    all_bytes_in(b, &NAME_BYTE)
+}
+
+/// Are all bytes of `b` in the byte class `class`?  (A plain loop over a
+/// table: the iterator form with several tests per byte compiles to much
+/// more.)
+pub(crate) fn all_bytes_in(b: &[u8], class: &[bool; 256]) -> bool {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if !class[usize::from(c)] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// `s.trim()`, without decoding chars when both ends are ASCII (for ASCII,
@@ -1258,10 +1306,9 @@ pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() && out.len() < max {
-        if b[i] != b'@' {
-            i += 1;
-            continue;
-        }
+        // the next '@'
+        let Some(at) = b.get(i..).and_then(|r| memchr::memchr(b'@', r)) else { break };
+        i += at;
         // expand left
         let mut start = i;
         while start > 0 && is_addr_byte(b[start - 1]) && i - start < 128 {
@@ -2089,6 +2136,8 @@ mod tests {
             let max = (next() % 24) as usize;
             for m in [max, usize::MAX] {
                 assert_eq!(squash_ws(&s, m), squash_reference(&s, m), "{s:?} {m}");
+                assert_eq!(squash_ws_copy(&s, m), squash_reference(&s, m), "{s:?} {m}");
+                assert_eq!(squash_ws_owned(s.clone(), m), squash_reference(&s, m), "{s:?} {m}");
             }
         }
     }
