@@ -324,8 +324,7 @@ pub(crate) fn from_message(m: &super::mime::Head<'_>) -> OrigHeaders {
         let s = squash_ws(&decode_raw_jis(s), 1000);
         if !s.is_empty() {
             // (the last Subject, as `last.subject()`)
-            let raw_last =
-                || raw_headers_named(m, |n| n.len() == 7 && eq_ci(n.as_bytes(), b"subject")).last();
+            let raw_last = || raw_headers_named(m, |n| n.len() == 7 && eq_ci(n, b"subject")).last();
             let mended = s.contains('\u{FFFD}').then(raw_last).flatten();
             o.subject = mended.and_then(|(_, r)| super::text::mend_split_words(&s, r)).or(Some(s));
         }

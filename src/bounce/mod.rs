@@ -413,9 +413,7 @@ fn read_top(m: &impl mime::HeaderView) -> TopHeaders {
     }
     t.subject = last.subject().map(|s| text::squash_ws(s, 1000));
     if let Some(s) = t.subject.as_deref().filter(|s| s.contains('\u{FFFD}')) {
-        let raw = headers::raw_headers_named(m, |n| {
-            n.len() == 7 && text::eq_ci(n.as_bytes(), b"subject")
-        });
+        let raw = headers::raw_headers_named(m, |n| n.len() == 7 && text::eq_ci(n, b"subject"));
         if let Some(better) = raw.last().and_then(|(_, v)| text::mend_split_words(s, v)) {
             t.subject = Some(better);
         }
