@@ -304,6 +304,31 @@ pub(crate) fn raw_headers_named(
     })
 }
 
+/// The last Subject of `m` when its raw value is 8-bit text that is not UTF-8
+/// and has no encoded words: decoded in the charset the message declares for
+/// its text, or Windows-1252 (what mail programs assume for undeclared 8-bit
+/// header text) when it declares none, or UTF-8 / ASCII, which it is not.
+fn raw_8bit_subject(m: &impl HeaderView) -> Option<String> {
+    let (_, raw) = m.raw_fields().filter(|(n, _)| n.len() == 7 && eq_ci(n, b"subject")).last()?;
+    if raw.is_ascii()
+        || std::str::from_utf8(raw).is_ok()
+        || memchr::memmem::find(raw, b"=?").is_some()
+    {
+        return None;
+    }
+    // (an attached message's Content-Type is not parsed by the walker)
+    let ct = m.raw_fields().filter(|(n, _)| n.len() == 12 && eq_ci(n, b"content-type")).last();
+    let ct = ct.map(|(_, v)| super::fastfield::parse_content_type(v));
+    let declared = (ct.as_ref())
+        .and_then(|v| v.as_content_type())
+        .and_then(|ct| ct.attribute("charset"))
+        .map(str::to_ascii_lowercase);
+    let charset = declared
+        .filter(|cs| !matches!(cs.as_str(), "utf-8" | "utf8" | "us-ascii" | "ascii"))
+        .unwrap_or_else(|| "windows-1252".to_string());
+    Some(super::mime::decode_charset(raw, Some(&charset)).into_owned())
+}
+
 /// Extract what we need from a (nested or header-only) parsed message.
 pub(crate) fn from_message(m: &super::mime::Head<'_>) -> OrigHeaders {
     let last = m.last_fields();
@@ -317,11 +342,19 @@ pub(crate) fn from_message(m: &super::mime::Head<'_>) -> OrigHeaders {
     let raw_subject =
         raw_headers_named(m, |n| n.len() == 7 && eq_ci(n, b"subject")).next().map(|(_, v)| v);
     let subj = match raw_subject {
-        Some(r) if !r.is_ascii() && !r.contains("=?") => Some(r),
-        _ => last.subject(),
+        Some(r) if !r.is_ascii() && !r.contains("=?") => Some(Cow::Borrowed(r)),
+        _ => match last.subject() {
+            // raw 8-bit bytes that are not UTF-8 (mail-parser read them with
+            // replacement characters): the message's own charset, as mail
+            // programs read them
+            Some(s) if s.contains('\u{FFFD}') => {
+                Some(raw_8bit_subject(m).map_or(Cow::Borrowed(s), Cow::Owned))
+            }
+            s => s.map(Cow::Borrowed),
+        },
     };
     if let Some(s) = subj {
-        let s = squash_ws(&decode_raw_jis(s), 1000);
+        let s = squash_ws(&decode_raw_jis(&s), 1000);
         if !s.is_empty() {
             // (the last Subject, as `last.subject()`)
             let raw_last = || raw_headers_named(m, |n| n.len() == 7 && eq_ci(n, b"subject")).last();

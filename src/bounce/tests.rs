@@ -284,3 +284,30 @@ fn contains_any_is_the_substring_search() {
         }
     }
 }
+
+#[test]
+fn an_originals_raw_8bit_subject_is_read_in_its_charset() {
+    let bounce = |charset: &str, subject: &[u8]| {
+        let mut m = b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; x@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--B\r\nContent-Type: message/rfc822\r\n\r\nFrom: a@example.org\r\nSubject: ".to_vec();
+        m.extend_from_slice(subject);
+        m.extend_from_slice(b"\r\nMessage-ID: <1@example.org>\r\n");
+        m.extend_from_slice(charset.as_bytes());
+        m.extend_from_slice(b"\r\nhi\r\n--B--\r\n");
+        analyze(&m).original.subject
+    };
+    let latin1 = b"R\xe9sum\xe9 for the caf\xe9";
+    for ct in
+        ["Content-Type: text/plain; charset=iso-8859-1\r\n", "Content-Type: text/plain\r\n", ""]
+    {
+        assert_eq!(bounce(ct, latin1).as_deref(), Some("Résumé for the café"), "{ct:?}");
+    }
+    // the declared charset wins over Windows-1252
+    let koi8 = b"\xf0\xd2\xc9\xd7\xc5\xd4";
+    assert_eq!(
+        bounce("Content-Type: text/plain; charset=koi8-r\r\n", koi8).as_deref(),
+        Some("Привет")
+    );
+    // UTF-8 stays UTF-8; encoded words are decoded as before
+    assert_eq!(bounce("", "Résumé".as_bytes()).as_deref(), Some("Résumé"));
+    assert_eq!(bounce("", b"=?ISO-8859-1?Q?R=E9sum=E9?=").as_deref(), Some("Résumé"));
+}
