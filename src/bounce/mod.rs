@@ -1450,7 +1450,11 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     } else if human_reply {
         ev.push("a reply in a conversation (\"Re:\" subject with In-Reply-To/References) without any delivery-report structure: written by a person".into());
         kind = Kind::NotBounce;
-    } else if let Some((k, act)) = dk {
+    } else if let Some((k, act)) = dk.filter(|_| {
+        // DSN fields found only in the text (no delivery-status part): a
+        // report when something else says so; else a person quoting one
+        parts.mime_dsns > 0 || bouncey || mime_structure || subj_bounce
+    }) {
         ev.push(cat(&["standard delivery status report (RFC 3464): recipient action ", act]));
         kind = k;
     } else if let Some(s) = &ses {
