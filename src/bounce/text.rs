@@ -843,6 +843,9 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Delay, "message delayed"),
     (Cat::Delay, "delayed mail"),
     (Cat::Delay, "delayed"),
+    // Gmail's delay notice: heading and subject
+    (Cat::Delay, "delivery incomplete"),
+    (Cat::Delay, "delivery status notification (delay)"),
     (Cat::Delay, "will retry"),
     (Cat::Delay, "will continue to try"),
     (Cat::Delay, "will keep trying"),
