@@ -769,6 +769,23 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
             }
             ("text", _) | ("message", _) => {
                 let s = if ct == "text" { leaf.text() } else { leaf.lossy_prefix(MAX_TEXT) };
+                // The original attached as text/plain: a later text part that
+                // is a whole message (a header block with a Message-ID), not
+                // the notice's prose.
+                if p.has_text_part
+                    && sub == "plain"
+                    && !leaf.is_root
+                    && looks_like_header_start(s.as_bytes())
+                {
+                    let h = headers::from_header_str(text::truncate_str(&s, 256 * 1024));
+                    if h.message_id.is_some() && (h.from.is_some() || h.subject.is_some()) {
+                        p.originals.push((
+                            h,
+                            "an attached copy of the original message (text/plain)".into(),
+                        ));
+                        continue;
+                    }
+                }
                 if dsn::looks_like_dsn(&s) {
                     p.dsns.push(dsn::parse(text::truncate_str(&s, 256 * 1024)));
                 }
