@@ -1924,7 +1924,23 @@ fn prose_recipients(prose: &str, top: &TopHeaders, msg: &mime::Head<'_>) -> Vec<
             || to_addrs.get_or_init(|| mime::root_to_addrs(msg)).contains(&l)
             || l.starts_with("mailer-daemon@")
     };
+    // Indentation of the last header-like line (From:, Message-ID:, ...)
+    // of a quoted header block: deeper-indented lines after it are that
+    // field's continuation lines ("Message-ID:" / "  <id@host>"), not prose.
+    let mut hdr_indent: Option<usize> = None;
     for line in text::lines(prose).take(MAX_PROSE_LINES) {
+        let unq = line.trim_start_matches(['>', ' ', '\t']);
+        let indent = line.len() - unq.len();
+        if let Some(h) = hdr_indent {
+            if indent > h && !unq.is_empty() {
+                continue;
+            }
+            hdr_indent = None;
+        }
+        if header_like(unq) {
+            hdr_indent = Some(indent);
+            continue;
+        }
         if !line.contains('@') {
             continue;
         }
