@@ -260,6 +260,10 @@ struct TopHeaders {
     x_original_message_id: Option<String>,
     in_reply_to: Option<String>,
     references_last: Option<String>,
+    /// Where the bounce itself was delivered (Delivered-To, added by the
+    /// delivering agent): the sender's side, never a failed recipient.
+    /// (Not X-Original-To: DragonFly's DMA puts the failed recipient there.)
+    delivered_to: Vec<String>,
     ct_type: Cow<'static, str>,
     ct_sub: Cow<'static, str>,
     report_type: Cow<'static, str>,
@@ -296,6 +300,7 @@ const TOP_FIELDS: &[&str] = &[
     "x-original-message-id",
     "in-reply-to",
     "references",
+    "delivered-to",
 ];
 
 /// Bit set of (length, first letter) of the names `read_top` looks at: most
@@ -488,6 +493,13 @@ fn read_top(m: &impl mime::HeaderView) -> TopHeaders {
             b"in-reply-to" => {
                 if t.in_reply_to.is_none() {
                     t.in_reply_to = bare_message_id(value);
+                }
+            }
+            b"delivered-to" => {
+                for a in text::find_addresses(value, 3) {
+                    if t.delivered_to.len() < 10 && !t.delivered_to.contains(&a) {
+                        t.delivered_to.push(a);
+                    }
                 }
             }
             b"references" => {
@@ -1923,6 +1935,7 @@ fn prose_recipients(prose: &str, top: &TopHeaders, msg: &mime::Head<'_>) -> Vec<
         l == own_from
             || to_addrs.get_or_init(|| mime::root_to_addrs(msg)).contains(&l)
             || l.starts_with("mailer-daemon@")
+            || top.delivered_to.iter().any(|d| text::eq_ci(d.as_bytes(), l.as_bytes()))
     };
     // Indentation of the last header-like line (From:, Message-ID:, ...)
     // of a quoted header block: deeper-indented lines after it are that
@@ -1969,7 +1982,7 @@ fn prose_recipients(prose: &str, top: &TopHeaders, msg: &mime::Head<'_>) -> Vec<
             || lower_line.contains("empfänger")
             || lower_line.contains("destinatario")
             || lower_line.contains("could not be delivered to")
-            || lower_line.contains("your message to")
+            || lower_line.contains("message to")
             || lower_line.contains("mailbox")
             || lower_line.contains("does not exist")
             || lower_line.contains("said:")
