@@ -1317,6 +1317,16 @@ pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
         while start > 0 && is_addr_byte(b[start - 1]) && i - start < 128 {
             start -= 1;
         }
+        if start == i && i > 1 && b[i - 1] == b'"' {
+            // a quoted local part: "first last"@host, "a..b"@host
+            let lo = i.saturating_sub(66);
+            if let Some(q) = b.get(lo..i - 1).and_then(|r| memchr::memrchr(b'"', r)) {
+                let q = lo + q;
+                if b[q + 1..i - 1].iter().all(|&c| c > b' ' && c != b'<' && c != b'>') && q + 1 < i - 1 {
+                    start = q;
+                }
+            }
+        }
         let mut end = i + 1;
         while end < b.len()
             && (b[end].is_ascii_alphanumeric()
@@ -1910,6 +1920,12 @@ mod tests {
         assert_eq!(v, vec!["Foo.Bar@example.com"]);
         assert!(find_addresses("no at sign", 5).is_empty());
         assert!(find_addresses("@@@@", 5).is_empty());
+        // a quoted local part (RFC 5321), as the DSN path normalises it
+        let q = "\"jo..smith.\"@example.org";
+        let v = find_addresses(&format!("<{q}>: host mx said: 550 5.1.1 User unknown"), 5);
+        assert_eq!(v, vec![normalize_address(q).unwrap()]);
+        // quotes around prose are not a local part
+        assert_eq!(find_addresses("he said \"write to\"@ noon a@b.example", 5), vec!["a@b.example"]);
     }
 
     #[test]
