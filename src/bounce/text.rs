@@ -1322,7 +1322,9 @@ pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
             let lo = i.saturating_sub(66);
             if let Some(q) = b.get(lo..i - 1).and_then(|r| memchr::memrchr(b'"', r)) {
                 let q = lo + q;
-                if b[q + 1..i - 1].iter().all(|&c| c > b' ' && c != b'<' && c != b'>') && q + 1 < i - 1 {
+                if b[q + 1..i - 1].iter().all(|&c| c > b' ' && c != b'<' && c != b'>')
+                    && q + 1 < i - 1
+                {
                     start = q;
                 }
             }
@@ -1923,9 +1925,13 @@ mod tests {
         // a quoted local part (RFC 5321), as the DSN path normalises it
         let q = "\"jo..smith.\"@example.org";
         let v = find_addresses(&format!("<{q}>: host mx said: 550 5.1.1 User unknown"), 5);
-        assert_eq!(v, vec![normalize_address(q).unwrap()]);
+        assert_eq!(v.first(), normalize_address(q).as_ref());
+        assert_eq!(v.len(), 1);
         // quotes around prose are not a local part
-        assert_eq!(find_addresses("he said \"write to\"@ noon a@b.example", 5), vec!["a@b.example"]);
+        assert_eq!(
+            find_addresses("he said \"write to\"@ noon a@b.example", 5),
+            vec!["a@b.example"]
+        );
     }
 
     #[test]
