@@ -26,8 +26,22 @@ pub(crate) fn parse_content_type(v: &[u8]) -> HeaderValue<'_> {
 }
 
 /// Parse a Message-ID value.
+///
+/// Unlike mail-parser, a value whose first `<` is never closed is no id at
+/// all: that is a field cut off mid-line (an attached original truncated by
+/// the reporting server), and the part before the cut is not the Message-ID.
 pub(crate) fn parse_id(v: &[u8]) -> HeaderValue<'_> {
-    message_id(v).unwrap_or_else(|| MessageStream::new(v).parse_id())
+    message_id(v).unwrap_or_else(|| {
+        if unclosed_angle(v) {
+            return HeaderValue::Empty;
+        }
+        MessageStream::new(v).parse_id()
+    })
+}
+
+/// `v` has a `<` with no `>` after it.
+fn unclosed_angle(v: &[u8]) -> bool {
+    v.iter().position(|&c| c == b'<').is_some_and(|i| !v[i..].contains(&b'>'))
 }
 
 /// Parse an address list (From, To, Cc).

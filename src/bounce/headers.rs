@@ -493,8 +493,13 @@ fn take_field(o: &mut OrigHeaders, f: usize, v: &str) {
     }
     match WANTED.get(f).copied().unwrap_or("") {
         "message-id" => {
-            o.message_id =
-                bare_message_id(v).or_else(|| v.split_whitespace().next().and_then(clean_id));
+            // (a `<` never closed is a field cut off mid-line: no id)
+            o.message_id = bare_message_id(v).or_else(|| {
+                v.split_whitespace()
+                    .next()
+                    .filter(|t| !t.starts_with('<') || t.ends_with('>'))
+                    .and_then(clean_id)
+            });
         }
         "in-reply-to" => o.in_reply_to = bare_message_id(v),
         "subject" => {

@@ -260,6 +260,10 @@ struct TopHeaders {
     x_original_message_id: Option<String>,
     in_reply_to: Option<String>,
     references_last: Option<String>,
+    /// Where the bounce itself was delivered (Delivered-To, added by the
+    /// delivering agent): the sender's side, never a failed recipient.
+    /// (Not X-Original-To: DragonFly's DMA puts the failed recipient there.)
+    delivered_to: Vec<String>,
     ct_type: Cow<'static, str>,
     ct_sub: Cow<'static, str>,
     report_type: Cow<'static, str>,
@@ -296,6 +300,7 @@ const TOP_FIELDS: &[&str] = &[
     "x-original-message-id",
     "in-reply-to",
     "references",
+    "delivered-to",
 ];
 
 /// Bit set of (length, first letter) of the names `read_top` looks at: most
@@ -488,6 +493,13 @@ fn read_top(m: &impl mime::HeaderView) -> TopHeaders {
             b"in-reply-to" => {
                 if t.in_reply_to.is_none() {
                     t.in_reply_to = bare_message_id(value);
+                }
+            }
+            b"delivered-to" => {
+                for a in text::find_addresses(value, 3) {
+                    if t.delivered_to.len() < 10 && !t.delivered_to.contains(&a) {
+                        t.delivered_to.push(a);
+                    }
                 }
             }
             b"references" => {
@@ -769,6 +781,23 @@ fn collect_parts_into(leaves: &[Leaf<'_>], p: &mut Parts, depth: usize) {
             }
             ("text", _) | ("message", _) => {
                 let s = if ct == "text" { leaf.text() } else { leaf.lossy_prefix(MAX_TEXT) };
+                // The original attached as text/plain: a later text part that
+                // is a whole message (a header block with a Message-ID), not
+                // the notice's prose.
+                if p.has_text_part
+                    && sub == "plain"
+                    && !leaf.is_root
+                    && looks_like_header_start(s.as_bytes())
+                {
+                    let h = headers::from_header_str(text::truncate_str(&s, 256 * 1024));
+                    if h.message_id.is_some() && (h.from.is_some() || h.subject.is_some()) {
+                        p.originals.push((
+                            h,
+                            "an attached copy of the original message (text/plain)".into(),
+                        ));
+                        continue;
+                    }
+                }
                 if dsn::looks_like_dsn(&s) {
                     p.dsns.push(dsn::parse(text::truncate_str(&s, 256 * 1024)));
                 }
@@ -1450,7 +1479,11 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
     } else if human_reply {
         ev.push("a reply in a conversation (\"Re:\" subject with In-Reply-To/References) without any delivery-report structure: written by a person".into());
         kind = Kind::NotBounce;
-    } else if let Some((k, act)) = dk {
+    } else if let Some((k, act)) = dk.filter(|_| {
+        // DSN fields found only in the text (no delivery-status part): a
+        // report when something else says so; else a person quoting one
+        parts.mime_dsns > 0 || bouncey || mime_structure || subj_bounce
+    }) {
         ev.push(cat(&["standard delivery status report (RFC 3464): recipient action ", act]));
         kind = k;
     } else if let Some(s) = &ses {
@@ -1902,8 +1935,25 @@ fn prose_recipients(prose: &str, top: &TopHeaders, msg: &mime::Head<'_>) -> Vec<
         l == own_from
             || to_addrs.get_or_init(|| mime::root_to_addrs(msg)).contains(&l)
             || l.starts_with("mailer-daemon@")
+            || top.delivered_to.iter().any(|d| text::eq_ci(d.as_bytes(), l.as_bytes()))
     };
+    // Indentation of the last header-like line (From:, Message-ID:, ...)
+    // of a quoted header block: deeper-indented lines after it are that
+    // field's continuation lines ("Message-ID:" / "  <id@host>"), not prose.
+    let mut hdr_indent: Option<usize> = None;
     for line in text::lines(prose).take(MAX_PROSE_LINES) {
+        let unq = line.trim_start_matches(['>', ' ', '\t']);
+        let indent = line.len() - unq.len();
+        if let Some(h) = hdr_indent {
+            if indent > h && !unq.is_empty() {
+                continue;
+            }
+            hdr_indent = None;
+        }
+        if header_like(unq) {
+            hdr_indent = Some(indent);
+            continue;
+        }
         if !line.contains('@') {
             continue;
         }
@@ -1932,7 +1982,7 @@ fn prose_recipients(prose: &str, top: &TopHeaders, msg: &mime::Head<'_>) -> Vec<
             || lower_line.contains("empfänger")
             || lower_line.contains("destinatario")
             || lower_line.contains("could not be delivered to")
-            || lower_line.contains("your message to")
+            || lower_line.contains("message to")
             || lower_line.contains("mailbox")
             || lower_line.contains("does not exist")
             || lower_line.contains("said:")

@@ -843,6 +843,9 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Delay, "message delayed"),
     (Cat::Delay, "delayed mail"),
     (Cat::Delay, "delayed"),
+    // Gmail's delay notice: heading and subject
+    (Cat::Delay, "delivery incomplete"),
+    (Cat::Delay, "delivery status notification (delay)"),
     (Cat::Delay, "will retry"),
     (Cat::Delay, "will continue to try"),
     (Cat::Delay, "will keep trying"),
@@ -1313,6 +1316,18 @@ pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
         let mut start = i;
         while start > 0 && is_addr_byte(b[start - 1]) && i - start < 128 {
             start -= 1;
+        }
+        if start == i && i > 1 && b[i - 1] == b'"' {
+            // a quoted local part: "first last"@host, "a..b"@host
+            let lo = i.saturating_sub(66);
+            if let Some(q) = b.get(lo..i - 1).and_then(|r| memchr::memrchr(b'"', r)) {
+                let q = lo + q;
+                if b[q + 1..i - 1].iter().all(|&c| c > b' ' && c != b'<' && c != b'>')
+                    && q + 1 < i - 1
+                {
+                    start = q;
+                }
+            }
         }
         let mut end = i + 1;
         while end < b.len()
@@ -1907,6 +1922,16 @@ mod tests {
         assert_eq!(v, vec!["Foo.Bar@example.com"]);
         assert!(find_addresses("no at sign", 5).is_empty());
         assert!(find_addresses("@@@@", 5).is_empty());
+        // a quoted local part (RFC 5321), as the DSN path normalises it
+        let q = "\"jo..smith.\"@example.org";
+        let v = find_addresses(&format!("<{q}>: host mx said: 550 5.1.1 User unknown"), 5);
+        assert_eq!(v.first(), normalize_address(q).as_ref());
+        assert_eq!(v.len(), 1);
+        // quotes around prose are not a local part
+        assert_eq!(
+            find_addresses("he said \"write to\"@ noon a@b.example", 5),
+            vec!["a@b.example"]
+        );
     }
 
     #[test]
