@@ -260,10 +260,6 @@ struct TopHeaders {
     x_original_message_id: Option<String>,
     in_reply_to: Option<String>,
     references_last: Option<String>,
-    /// Where the bounce itself was delivered (Delivered-To, added by the
-    /// delivering agent): the sender's side, never a failed recipient.
-    /// (Not X-Original-To: DragonFly's DMA puts the failed recipient there.)
-    delivered_to: Vec<String>,
     ct_type: Cow<'static, str>,
     ct_sub: Cow<'static, str>,
     report_type: Cow<'static, str>,
@@ -300,7 +296,6 @@ const TOP_FIELDS: &[&str] = &[
     "x-original-message-id",
     "in-reply-to",
     "references",
-    "delivered-to",
 ];
 
 /// Bit set of (length, first letter) of the names `read_top` looks at: most
@@ -493,13 +488,6 @@ fn read_top(m: &impl mime::HeaderView) -> TopHeaders {
             b"in-reply-to" => {
                 if t.in_reply_to.is_none() {
                     t.in_reply_to = bare_message_id(value);
-                }
-            }
-            b"delivered-to" => {
-                for a in text::find_addresses(value, 3) {
-                    if t.delivered_to.len() < 10 && !t.delivered_to.contains(&a) {
-                        t.delivered_to.push(a);
-                    }
                 }
             }
             b"references" => {
@@ -1925,17 +1913,36 @@ fn prose_region_end(s: &str) -> usize {
 }
 
 /// Recipient addresses named in the prose of a non-standard bounce.
+/// Where the bounce itself was delivered (Delivered-To, added by the delivering agent): the
+/// sender's side, never a failed recipient. (Not X-Original-To: DragonFly's DMA puts the failed
+/// recipient there.)
+fn delivered_to_addrs(msg: &mime::Head<'_>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let fields =
+        headers::raw_headers_named(msg, |n| n.len() == 12 && text::eq_ci(n, b"delivered-to"));
+    for (_, value) in fields {
+        for a in text::find_addresses(value, 3) {
+            if out.len() < 10 && !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
 fn prose_recipients(prose: &str, top: &TopHeaders, msg: &mime::Head<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let own_from = top.from_addr.clone().unwrap_or_default();
-    // the bounce's own To addresses, parsed only when needed here
+    // the bounce's own To and Delivered-To addresses, parsed only when needed here
     let to_addrs = std::cell::OnceCell::new();
+    let delivered_to = std::cell::OnceCell::new();
     let skip = |a: &str| -> bool {
         let l = a.to_ascii_lowercase();
         l == own_from
             || to_addrs.get_or_init(|| mime::root_to_addrs(msg)).contains(&l)
             || l.starts_with("mailer-daemon@")
-            || top.delivered_to.iter().any(|d| text::eq_ci(d.as_bytes(), l.as_bytes()))
+            || (delivered_to.get_or_init(|| delivered_to_addrs(msg)).iter())
+                .any(|d: &String| text::eq_ci(d.as_bytes(), l.as_bytes()))
     };
     // Indentation of the last header-like line (From:, Message-ID:, ...)
     // of a quoted header block: deeper-indented lines after it are that
