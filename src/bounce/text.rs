@@ -742,6 +742,8 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Failure, "message non délivré"),
     (Cat::Failure, "n'a pas été remis"),
     (Cat::Failure, "erreur de distribution"),
+    (Cat::Failure, "n'a pas pu être distribué"),
+    (Cat::Failure, "n'a pas pu etre distribue"),
     // Spanish / Portuguese / Italian / Dutch
     (Cat::Failure, "no se pudo entregar"),
     (Cat::Failure, "no pudo ser entregado"),
@@ -749,20 +751,30 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Failure, "imposible entregar"),
     (Cat::Failure, "error de entrega"),
     (Cat::Failure, "devuelto"),
+    (Cat::Failure, "no ha podido ser entregado"),
+    (Cat::Failure, "no se puede entregar"),
     (Cat::Failure, "não pôde ser entregue"),
     (Cat::Failure, "não foi entregue"),
     (Cat::Failure, "nao foi entregue"),
     (Cat::Failure, "não entregue"),
     (Cat::Failure, "falha na entrega"),
     (Cat::Failure, "mensagem não entregue"),
+    (Cat::Failure, "não foi possível entregar"),
+    (Cat::Failure, "nao foi possivel entregar"),
+    (Cat::Failure, "não é possível entregar"),
+    (Cat::Failure, "nao e possivel entregar"),
     (Cat::Failure, "non recapitabile"),
     (Cat::Failure, "non è stato possibile recapitare"),
     (Cat::Failure, "mancata consegna"),
     (Cat::Failure, "impossibile recapitare"),
+    (Cat::Failure, "non è stato possibile consegnare"),
+    (Cat::Failure, "messaggio non consegnato"),
     (Cat::Failure, "onbestelbaar"),
     (Cat::Failure, "niet afgeleverd"),
     (Cat::Failure, "kon niet worden afgeleverd"),
     (Cat::Failure, "niet bezorgd"),
+    (Cat::Failure, "kan niet worden bezorgd"),
+    (Cat::Failure, "kon niet worden bezorgd"),
     // Russian
     (Cat::Failure, "не доставлено"),
     (Cat::Failure, "не может быть доставлено"),
@@ -2022,6 +2034,19 @@ mod tests {
         scan_phrases("your message could not be delivered. user unknown. 配信できません", &mut h);
         assert!(h.has(Cat::Failure));
         assert!(h.has(Cat::Reason));
+        // localized failure notices of real servers
+        for t in [
+            "não foi possível entregar a sua mensagem",
+            "não é possível entregar: orçamento",
+            "votre message n'a pas pu être distribué",
+            "su mensaje no ha podido ser entregado",
+            "non è stato possibile consegnare il messaggio",
+            "uw bericht kan niet worden bezorgd",
+        ] {
+            let mut h = Hits::default();
+            scan_phrases(t, &mut h);
+            assert!(h.has(Cat::Failure), "{t}");
+        }
         // Chinese out-of-office bodies (on leave / business trip / not in the office)
         for t in ["我于4月15日前休假，无法及时回复。", "我正在出差。", "本人目前不在辦公室。"]
         {
