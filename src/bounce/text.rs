@@ -730,6 +730,9 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Failure, "fehlgeschlagen"),
     (Cat::Failure, "unzustellbare"),
     (Cat::Failure, "nicht ausgeliefert"),
+    (Cat::Failure, "nicht an folgende empfänger"),
+    (Cat::Failure, "folgende empfänger nicht erreicht"),
+    (Cat::Failure, "empfänger nicht erreicht"),
     // French
     (Cat::Failure, "non remis"),
     (Cat::Failure, "non distribuable"),
@@ -803,6 +806,11 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Failure, "发送失败"),
     (Cat::Failure, "無法投遞"),
     (Cat::Failure, "系统退信"),
+    (Cat::Failure, "配信に失敗"),
+    (Cat::Failure, "配送に失敗"),
+    (Cat::Failure, "无法将邮件投递"),
+    (Cat::Failure, "无法送达"),
+    (Cat::Failure, "無法傳遞"),
     // ---- reasons ----
     (Cat::Reason, "user unknown"),
     (Cat::Reason, "unknown user"),
@@ -2042,6 +2050,11 @@ mod tests {
             "su mensaje no ha podido ser entregado",
             "non è stato possibile consegnare il messaggio",
             "uw bericht kan niet worden bezorgd",
+            "die nachricht konnte nicht an folgende empfänger zugestellt werden",
+            "die nachricht hat folgende empfänger nicht erreicht",
+            "次の受信者への配信に失敗しました",
+            "无法将邮件投递到以下收件人",
+            "邮件无法送达",
         ] {
             let mut h = Hits::default();
             scan_phrases(t, &mut h);
