@@ -730,6 +730,9 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Failure, "fehlgeschlagen"),
     (Cat::Failure, "unzustellbare"),
     (Cat::Failure, "nicht ausgeliefert"),
+    (Cat::Failure, "nicht an folgende empfänger"),
+    (Cat::Failure, "folgende empfänger nicht erreicht"),
+    (Cat::Failure, "empfänger nicht erreicht"),
     // French
     (Cat::Failure, "non remis"),
     (Cat::Failure, "non distribuable"),
@@ -742,6 +745,8 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Failure, "message non délivré"),
     (Cat::Failure, "n'a pas été remis"),
     (Cat::Failure, "erreur de distribution"),
+    (Cat::Failure, "n'a pas pu être distribué"),
+    (Cat::Failure, "n'a pas pu etre distribue"),
     // Spanish / Portuguese / Italian / Dutch
     (Cat::Failure, "no se pudo entregar"),
     (Cat::Failure, "no pudo ser entregado"),
@@ -749,20 +754,30 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Failure, "imposible entregar"),
     (Cat::Failure, "error de entrega"),
     (Cat::Failure, "devuelto"),
+    (Cat::Failure, "no ha podido ser entregado"),
+    (Cat::Failure, "no se puede entregar"),
     (Cat::Failure, "não pôde ser entregue"),
     (Cat::Failure, "não foi entregue"),
     (Cat::Failure, "nao foi entregue"),
     (Cat::Failure, "não entregue"),
     (Cat::Failure, "falha na entrega"),
     (Cat::Failure, "mensagem não entregue"),
+    (Cat::Failure, "não foi possível entregar"),
+    (Cat::Failure, "nao foi possivel entregar"),
+    (Cat::Failure, "não é possível entregar"),
+    (Cat::Failure, "nao e possivel entregar"),
     (Cat::Failure, "non recapitabile"),
     (Cat::Failure, "non è stato possibile recapitare"),
     (Cat::Failure, "mancata consegna"),
     (Cat::Failure, "impossibile recapitare"),
+    (Cat::Failure, "non è stato possibile consegnare"),
+    (Cat::Failure, "messaggio non consegnato"),
     (Cat::Failure, "onbestelbaar"),
     (Cat::Failure, "niet afgeleverd"),
     (Cat::Failure, "kon niet worden afgeleverd"),
     (Cat::Failure, "niet bezorgd"),
+    (Cat::Failure, "kan niet worden bezorgd"),
+    (Cat::Failure, "kon niet worden bezorgd"),
     // Russian
     (Cat::Failure, "не доставлено"),
     (Cat::Failure, "не может быть доставлено"),
@@ -791,6 +806,11 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::Failure, "发送失败"),
     (Cat::Failure, "無法投遞"),
     (Cat::Failure, "系统退信"),
+    (Cat::Failure, "配信に失敗"),
+    (Cat::Failure, "配送に失敗"),
+    (Cat::Failure, "无法将邮件投递"),
+    (Cat::Failure, "无法送达"),
+    (Cat::Failure, "無法傳遞"),
     // ---- reasons ----
     (Cat::Reason, "user unknown"),
     (Cat::Reason, "unknown user"),
@@ -921,6 +941,10 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::AutoReply, "自動応答"),
     (Cat::AutoReply, "自動返信"),
     (Cat::AutoReply, "自动回复"),
+    (Cat::AutoReply, "休假"),
+    (Cat::AutoReply, "不在办公室"),
+    (Cat::AutoReply, "不在辦公室"),
+    (Cat::AutoReply, "出差"),
     (Cat::AutoReply, "自動回覆"),
     // ---- challenge-response ----
     (Cat::Challenge, "verify you are a human"),
@@ -1302,6 +1326,71 @@ fn is_addr_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"._%+-=!#$&'*/?^`{|}~".contains(&b) || b >= 0x80
 }
 
+/// CJK and full-width punctuation (and typographic quotes) that ends an
+/// address written in running text: `收件人：a@b.example`, `a@b.example。`.
+fn is_foreign_punct(c: char) -> bool {
+    matches!(c,
+        '\u{3000}'..='\u{303F}'
+        | '\u{FF01}'..='\u{FF0F}'
+        | '\u{FF1A}'..='\u{FF20}'
+        | '\u{FF3B}'..='\u{FF40}'
+        | '\u{FF5B}'..='\u{FF65}'
+        | '\u{2010}'..='\u{2027}'
+        | '\u{00A0}' | '\u{00AB}' | '\u{00BB}')
+}
+
+/// Kana, CJK ideographs and Hangul syllables.
+fn is_cjk_letter(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7AF}'
+        | '\u{F900}'..='\u{FAFF}')
+}
+
+/// Narrow an address candidate `s[start..end]` (its `@` at `at`) whose
+/// edges hold non-ASCII text: it ends at CJK / full-width punctuation, and
+/// at the change from CJK letters to ASCII (`用户kijitora@example.jp不存在`),
+/// so an all-CJK (internationalised) local part or domain stays whole.
+/// ASCII candidates are returned unchanged.
+fn trim_foreign_edges(s: &str, start: usize, at: usize, end: usize) -> (usize, usize) {
+    let b = s.as_bytes();
+    let (mut start, mut end) = (start, end);
+    // a byte-bounded scan may stop inside a character
+    while start < at && !s.is_char_boundary(start) {
+        start += 1;
+    }
+    while end > at + 1 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    if b.get(start..at).is_some_and(|l| l.iter().any(|&c| c >= 0x80)) {
+        if let Some(local) = s.get(start..at) {
+            let mut prev_ascii = false;
+            for (k, c) in local.char_indices().rev() {
+                if is_foreign_punct(c) || (prev_ascii && is_cjk_letter(c)) {
+                    start += k + c.len_utf8();
+                    break;
+                }
+                prev_ascii = c.is_ascii_alphanumeric();
+            }
+        }
+    }
+    if b.get(at + 1..end).is_some_and(|d| d.iter().any(|&c| c >= 0x80)) {
+        if let Some(domain) = s.get(at + 1..end) {
+            let mut prev_ascii = false;
+            for (k, c) in domain.char_indices() {
+                if is_foreign_punct(c) || (prev_ascii && is_cjk_letter(c)) {
+                    end = at + 1 + k;
+                    break;
+                }
+                prev_ascii = c.is_ascii_alphanumeric();
+            }
+        }
+    }
+    (start, end)
+}
+
 /// Extract email addresses from `s` (in order, duplicates removed).
 /// Returns at most `max` addresses.
 pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
@@ -1339,6 +1428,7 @@ pub fn find_addresses(s: &str, max: usize) -> Vec<String> {
         {
             end += 1;
         }
+        let (start, end) = trim_foreign_edges(s, start, i, end);
         i = end.max(i + 1);
         if let Some(a) = s.get(start..end).and_then(normalize_address) {
             if !out.iter().any(|x| eq_ci(x.as_bytes(), a.as_bytes())) {
@@ -1932,6 +2022,18 @@ mod tests {
             find_addresses("he said \"write to\"@ noon a@b.example", 5),
             vec!["a@b.example"]
         );
+        // CJK / full-width punctuation and CJK words around an address
+        for t in [
+            "收件人：kijitora@example.jp\n",
+            "退信原因：用户kijitora@example.jp不存在。",
+            "宛先: 「kijitora@example.jp」、エラー",
+            "destinataire « kijitora@example.jp »",
+            "收件人kijitora@example.jp，原因",
+        ] {
+            assert_eq!(find_addresses(t, 5), vec!["kijitora@example.jp"], "{t}");
+        }
+        // an internationalised address stays whole
+        assert_eq!(find_addresses("to 用户@例子.广告 failed", 5), vec!["用户@例子.广告"]);
     }
 
     #[test]
@@ -1940,6 +2042,31 @@ mod tests {
         scan_phrases("your message could not be delivered. user unknown. 配信できません", &mut h);
         assert!(h.has(Cat::Failure));
         assert!(h.has(Cat::Reason));
+        // localized failure notices of real servers
+        for t in [
+            "não foi possível entregar a sua mensagem",
+            "não é possível entregar: orçamento",
+            "votre message n'a pas pu être distribué",
+            "su mensaje no ha podido ser entregado",
+            "non è stato possibile consegnare il messaggio",
+            "uw bericht kan niet worden bezorgd",
+            "die nachricht konnte nicht an folgende empfänger zugestellt werden",
+            "die nachricht hat folgende empfänger nicht erreicht",
+            "次の受信者への配信に失敗しました",
+            "无法将邮件投递到以下收件人",
+            "邮件无法送达",
+        ] {
+            let mut h = Hits::default();
+            scan_phrases(t, &mut h);
+            assert!(h.has(Cat::Failure), "{t}");
+        }
+        // Chinese out-of-office bodies (on leave / business trip / not in the office)
+        for t in ["我于4月15日前休假，无法及时回复。", "我正在出差。", "本人目前不在辦公室。"]
+        {
+            let mut h = Hits::default();
+            scan_phrases(t, &mut h);
+            assert!(h.has(Cat::AutoReply), "{t}");
+        }
         let mut h = Hits::default();
         scan_phrases("thebounce is not a word start", &mut h);
         assert!(!h.has(Cat::Failure));
