@@ -1486,7 +1486,10 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
         kind = fail_or_delay(&prose_status);
     } else if ar_subj
         && !subj_bounce
-        && (ar_header || sig.null_rp || sig.auto_generated || body_hits.has(Cat::AutoReply))
+        && (ar_header
+            || sig.null_rp
+            || sig.auto_generated
+            || (body_hits.has(Cat::AutoReply) && auto_reply_form(&subj_lower, &subj_hits, &top)))
         && !top.challenge_header
         && !challenge_subj
     {
@@ -1567,7 +1570,12 @@ fn analyze_inner(raw: &[u8]) -> Analysis {
             ev.push(cat_debug("text says ", p, ""));
         }
         kind = fail_or_delay(&prose_status);
-    } else if ar_header || (ar_subj && !top.list && !reply_subject) {
+    } else if ar_header
+        || (ar_subj
+            && !top.list
+            && !reply_subject
+            && auto_reply_form(&subj_lower, &subj_hits, &top))
+    {
         ev.push(
             "automatic reply (RFC 3834 Auto-Submitted / X-Autoreply / Precedence or subject)"
                 .into(),
@@ -1913,6 +1921,25 @@ fn prose_region_end(s: &str) -> usize {
 }
 
 /// Recipient addresses named in the prose of a non-standard bounce.
+/// An automatic-reply subject that only the body's wording backs (no header says so): it must
+/// have the form responders give it, the phrase ending the subject or before a colon ("Out of
+/// office: X", "Automatic reply", "X is out of the office.", "自动回复：X"), or the message must
+/// answer another one
+/// (In-Reply-To, References). A person's "Vacation plans" that says "out of the office" in the
+/// text is not an automatic reply.
+fn auto_reply_form(subj_lower: &str, subj_hits: &Hits, top: &TopHeaders) -> bool {
+    top.in_reply_to.is_some()
+        || top.references_last.is_some()
+        || subj_hits.phrase(Cat::AutoReply).is_some_and(|p| {
+            let after = subj_lower.find(p).and_then(|at| subj_lower.get(at + p.len()..));
+            after.is_some_and(|rest| {
+                let rest =
+                    rest.trim_start_matches([' ', '\t', ')', ']', '】', '）', '.', '!', '。']);
+                rest.is_empty() || rest.starts_with([':', '：', '-', '|', '/'])
+            })
+        })
+}
+
 /// Where the bounce itself was delivered (Delivered-To, added by the delivering agent): the
 /// sender's side, never a failed recipient. (Not X-Original-To: DragonFly's DMA puts the failed
 /// recipient there.)

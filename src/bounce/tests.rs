@@ -311,3 +311,29 @@ fn an_originals_raw_8bit_subject_is_read_in_its_charset() {
     assert_eq!(bounce("", "Résumé".as_bytes()).as_deref(), Some("Résumé"));
     assert_eq!(bounce("", b"=?ISO-8859-1?Q?R=E9sum=E9?=").as_deref(), Some("Résumé"));
 }
+
+#[test]
+fn an_automatic_reply_subject_needs_the_form_responders_give_it() {
+    let mail = |subject: &str, extra: &str, body: &str| {
+        let m = format!("From: Kim Park <kim.park@example.org>\r\nTo: a@example.net\r\nSubject: {subject}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n");
+        analyze(m.as_bytes()).kind
+    };
+    let away = "I will be out of the office until 6 August and will reply on my return.";
+    // responders: the phrase ends the subject or comes before a colon, or the mail answers one
+    for subject in [
+        "Out of Office: Quarterly figures",
+        "Automatic reply: Quarterly figures",
+        "Kim Park/Sales/Example is out of the office.",
+        "自动回复：季度数据",
+    ] {
+        assert_eq!(mail(subject, "", away), Kind::AutoReply, "{subject}");
+    }
+    assert_eq!(mail("Vacation notice", "In-Reply-To: <q3@example.net>\r\n", away), Kind::AutoReply);
+    // a header says so: any subject
+    assert_eq!(mail("Vacation plans", "Auto-Submitted: auto-replied\r\n", away), Kind::AutoReply);
+    // people writing about their holidays
+    for subject in ["Vacation plans for August", "Out of office party on Friday", "下周出差安排"]
+    {
+        assert_eq!(mail(subject, "", away), Kind::NotBounce, "{subject}");
+    }
+}

@@ -941,10 +941,12 @@ const PHRASES: &[(Cat, &str)] = &[
     (Cat::AutoReply, "自動応答"),
     (Cat::AutoReply, "自動返信"),
     (Cat::AutoReply, "自动回复"),
-    (Cat::AutoReply, "休假"),
     (Cat::AutoReply, "不在办公室"),
+    (Cat::AutoReply, "无法及时回复"),
+    (Cat::AutoReply, "無法及時回覆"),
+    (Cat::AutoReply, "休假期间"),
+    (Cat::AutoReply, "出差期间"),
     (Cat::AutoReply, "不在辦公室"),
-    (Cat::AutoReply, "出差"),
     (Cat::AutoReply, "自動回覆"),
     // ---- challenge-response ----
     (Cat::Challenge, "verify you are a human"),
@@ -2060,9 +2062,14 @@ mod tests {
             scan_phrases(t, &mut h);
             assert!(h.has(Cat::Failure), "{t}");
         }
-        // Chinese out-of-office bodies (on leave / business trip / not in the office)
-        for t in ["我于4月15日前休假，无法及时回复。", "我正在出差。", "本人目前不在辦公室。"]
-        {
+        // Chinese out-of-office bodies (not in the office); "on leave" and "business trip"
+        // alone are everyday words, in subjects too
+        for t in [
+            "我目前不在办公室。",
+            "本人目前不在辦公室。",
+            "我于7月15日前休假，无法及时回复。",
+            "休假期间请联系我的同事。",
+        ] {
             let mut h = Hits::default();
             scan_phrases(t, &mut h);
             assert!(h.has(Cat::AutoReply), "{t}");
