@@ -1920,11 +1920,9 @@ fn prose_region_end(s: &str) -> usize {
     s.len()
 }
 
-/// Recipient addresses named in the prose of a non-standard bounce.
-/// An automatic-reply subject that only the body's wording backs (no header says so): it must
-/// have the form responders give it, the phrase ending the subject or before a colon ("Out of
-/// office: X", "Automatic reply", "X is out of the office.", "自动回复：X"), or the message must
-/// answer another one
+/// An automatic-reply subject that no header backs: it must have the form responders give it,
+/// the phrase ending the subject or coming before a colon ("Out of office: X", "Automatic
+/// reply", "X is out of the office.", "自动回复：X"), or the message must answer another one
 /// (In-Reply-To, References). A person's "Vacation plans" that says "out of the office" in the
 /// text is not an automatic reply.
 fn auto_reply_form(subj_lower: &str, subj_hits: &Hits, top: &TopHeaders) -> bool {
@@ -1957,6 +1955,7 @@ fn delivered_to_addrs(msg: &mime::Head<'_>) -> Vec<String> {
     out
 }
 
+/// Recipient addresses named in the prose of a non-standard bounce.
 fn prose_recipients(prose: &str, top: &TopHeaders, msg: &mime::Head<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let own_from = top.from_addr.clone().unwrap_or_default();
