@@ -8,6 +8,8 @@ variant.
 """
 import csv, json, os, subprocess, sys
 from collections import Counter
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from structural import run  # noqa: E402
 
 csv.field_size_limit(10**8)
 CORPUS = os.environ['ROBUST_CORPUS']
@@ -16,22 +18,6 @@ CORPUS = os.environ['ROBUST_CORPUS']
 def load_tsv(p):
     with open(p, newline='', encoding='utf-8', errors='replace') as f:
         return list(csv.DictReader(f, delimiter='\t', quoting=csv.QUOTE_NONE))
-
-
-def run(binp, base, rels):
-    out = {}
-    for i in range(0, len(rels), 200):
-        chunk = rels[i:i + 200]
-        p = subprocess.run([binp, 'analyze', '--json'] + [os.path.join(base, r) for r in chunk],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for line in p.stdout.decode('utf-8', 'replace').splitlines():
-            try:
-                o = json.loads(line)
-            except ValueError:
-                continue
-            if o.get('index', 0) == 0:
-                out[os.path.relpath(o['path'], base)] = o
-    return out
 
 
 def key(o):

@@ -12,6 +12,8 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.header import Header
 from collections import Counter, defaultdict
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from structural import run, key  # noqa: E402
 
 CORPUS = os.environ['ROBUST_CORPUS']
 OUT = os.path.join(os.environ['ROBUST_OUT'], 'language')
@@ -183,28 +185,6 @@ def write(v, rel, msg):
     except Exception:
         b = msg.as_string().encode('utf-8', 'surrogateescape')
     open(dst, 'wb').write(b)
-
-
-def run(binp, base, rels):
-    out = {}
-    rels = [r for r in rels if os.path.exists(os.path.join(base, r))]
-    for i in range(0, len(rels), 200):
-        chunk = rels[i:i + 200]
-        p = subprocess.run([binp, 'analyze', '--json'] + [os.path.join(base, r) for r in chunk], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for line in p.stdout.decode('utf-8', 'replace').splitlines():
-            try:
-                o = json.loads(line)
-            except ValueError:
-                continue
-            if o.get('index', 0) == 0:
-                out[os.path.relpath(o['path'], base)] = o
-    return out
-
-
-def key(o):
-    o = o or {}
-    orig = o.get('original') or {}
-    return (o.get('kind', 'MISSING'), orig.get('message_id'), tuple(sorted(x.lower() for x in (orig.get('recipients') or []))))
 
 
 def cmp(binp, verbose):

@@ -1037,20 +1037,29 @@ class Utf16(Hook):
         return fields, enc
 
 
+def subject_text(f):
+    """The text of Subject field `f` (name, raw bytes) when it has non-ASCII text or encoded
+    words; None when it is plain ASCII or not decodable."""
+    v = re.sub(rb'(\r\n|\n|\r)(?=[ \t])', b'', f[1].split(b':', 1)[1]).strip()
+    if b'=?' not in v and all(c < 128 for c in v):
+        return None
+    t = decode_words(v.decode('latin-1')) if b'=?' in v else None
+    if t is None:
+        try:
+            t = v.decode('utf-8')
+        except UnicodeDecodeError:
+            return None
+    return t
+
+
 class SubjSplit(SubjRecode):
     """Non-ASCII subjects re-encoded as UTF-8 B words cut every 7 bytes (mid-character)."""
     def headers(self, fields, eol, ctx):
         for f in fields:
             if f[0] and f[0].lower() == 'subject':
-                v = re.sub(rb'(\r\n|\n|\r)(?=[ \t])', b'', f[1].split(b':', 1)[1]).strip()
-                if b'=?' not in v and all(c < 128 for c in v):
-                    continue
-                t = decode_words(v.decode('latin-1')) if b'=?' in v else None
+                t = subject_text(f)
                 if t is None:
-                    try:
-                        t = v.decode('utf-8')
-                    except UnicodeDecodeError:
-                        continue
+                    continue
                 raw = t.encode('utf-8')
                 words = ['=?UTF-8?B?' + base64.b64encode(raw[i:i + 7]).decode() + '?=' for i in range(0, len(raw), 7)]
                 f[1] = (f[0] + ': ' + (eol.decode() + ' ').join(words)).encode() + eol
@@ -1149,15 +1158,9 @@ class SubjLegacy(Hook):
     def headers(self, fields, eol, ctx):
         for f in fields:
             if f[0] and f[0].lower() == 'subject':
-                v = re.sub(rb'(\r\n|\n|\r)(?=[ \t])', b'', f[1].split(b':', 1)[1]).strip()
-                if b'=?' not in v and all(c < 128 for c in v):
-                    continue
-                t = decode_words(v.decode('latin-1')) if b'=?' in v else None
+                t = subject_text(f)
                 if t is None:
-                    try:
-                        t = v.decode('utf-8')
-                    except UnicodeDecodeError:
-                        continue
+                    continue
                 if all(ord(c) < 128 for c in t):
                     continue
                 for cs in ('iso-8859-1', 'windows-1252', 'iso-2022-jp', 'shift_jis', 'euc-jp', 'koi8-r', 'windows-1251', 'gb2312', 'big5', 'euc-kr', 'iso-8859-2'):
