@@ -1014,15 +1014,22 @@ class DsnBlank(Hook):
         return fields
 
 
+def bounce_text(body, ctx):
+    """The text of the bounce's own text/plain leaf (not the original's), decoded from its
+    transfer encoding and charset; None for other leaves or undecodable text."""
+    if ctx['ct'] != 'text/plain' or ctx['in_orig']:
+        return None
+    data = decode_body(body, ctx['cte'])
+    try:
+        return data.decode(ctx['params'].get('charset') or 'us-ascii')
+    except (LookupError, UnicodeDecodeError, AttributeError):
+        return None
+
+
 class Utf16(Hook):
     def leaf(self, fields, body, eol, ctx):
-        if ctx['ct'] != 'text/plain' or ctx['in_orig']:
-            return fields, body
-        data = decode_body(body, ctx['cte'])
-        cs = ctx['params'].get('charset') or 'us-ascii'
-        try:
-            text = data.decode(cs)
-        except (LookupError, UnicodeDecodeError, AttributeError):
+        text = bounce_text(body, ctx)
+        if text is None:
             return fields, body
         canon = re.sub(r'\r\n|\r|\n', '\r\n', text).encode('utf-16')
         one = base64.b64encode(canon)
@@ -1107,13 +1114,8 @@ class CteOdd(Hook):
 
 class Utf7(Hook):
     def leaf(self, fields, body, eol, ctx):
-        if ctx['ct'] != 'text/plain' or ctx['in_orig']:
-            return fields, body
-        data = decode_body(body, ctx['cte'])
-        cs = ctx['params'].get('charset') or 'us-ascii'
-        try:
-            text = data.decode(cs)
-        except (LookupError, UnicodeDecodeError, AttributeError):
+        text = bounce_text(body, ctx)
+        if text is None:
             return fields, body
         enc = re.sub(rb'\r\n|\r|\n', eol, text.encode('utf-7'))
         fields = ensure_last_eol(fields, eol)
