@@ -65,28 +65,56 @@ struct Figures {
     primitives: (usize, usize),
 }
 
-/// `search`: text typed into the search box (one that matches nothing empties the list while
-/// the rest of the review screen — timeline, tabs, headers — stays the same).
-fn measure(rows: usize, scroll: bool, search: Option<&str>) -> Figures {
-    let mut app = NeverSentApp::new(Options::default());
-    let t = Instant::now();
-    app.show_report(report(rows));
-    if let Some(text) = search {
-        app.list_mut().set_search(text);
+/// One case being measured: its own app and egui context.
+struct Case {
+    app: NeverSentApp,
+    ctx: egui::Context,
+    scroll: bool,
+    frame: usize,
+    times: Vec<Duration>,
+    primitives: (usize, usize),
+}
+
+/// Frames measured in a row for one case before the next case's turn (the first of them is
+/// not counted: it may find the caches holding the other case's data).
+const BLOCK: usize = 10;
+
+impl Case {
+    /// `search`: text typed into the search box (one that matches nothing empties the list
+    /// while the rest of the review screen — timeline, tabs, headers — stays the same).
+    fn new(rows: usize, scroll: bool, search: Option<&str>) -> Case {
+        let mut app = NeverSentApp::new(Options::default());
+        let t = Instant::now();
+        app.show_report(report(rows));
+        if let Some(text) = search {
+            app.list_mut().set_search(text);
+        }
+        if rows > 0 {
+            eprintln!("  (building the list of {rows} rows took {:.1?}, once)", t.elapsed());
+        }
+        let mut case = Case {
+            app,
+            ctx: egui::Context::default(),
+            scroll,
+            frame: 0,
+            times: Vec::new(),
+            primitives: (0, 0),
+        };
+        for _ in 0..WARMUP {
+            let input = case.input();
+            warm_up_frame(&case.ctx, input, &mut case.app);
+        }
+        case
     }
-    let setup = t.elapsed();
-    let ctx = egui::Context::default();
-    let screen = Rect::from_min_size(pos2(0.0, 0.0), vec2(1280.0, 800.0));
-    let frames = frames();
-    let mut times = Vec::with_capacity(frames);
-    let mut primitives = (0, 0);
-    for frame in 0..WARMUP + frames {
+
+    fn input(&mut self) -> RawInput {
+        let screen = Rect::from_min_size(pos2(0.0, 0.0), vec2(1280.0, 800.0));
         let mut input = RawInput { screen_rect: Some(screen), ..Default::default() };
-        input.time = Some(frame as f64 / 60.0);
+        input.time = Some(self.frame as f64 / 60.0);
         input.events.push(Event::PointerMoved(pos2(420.0, 560.0)));
-        if scroll {
+        if self.scroll {
             // Scroll down through the table, and back up now and then.
-            let dy = if (frame / 100) % 2 == 0 { -3.0 } else { 3.0 };
+            let dy = if (self.frame / 100).is_multiple_of(2) { -3.0 } else { 3.0 };
             input.events.push(Event::MouseWheel {
                 unit: MouseWheelUnit::Line,
                 delta: vec2(0.0, dy),
@@ -95,20 +123,48 @@ fn measure(rows: usize, scroll: bool, search: Option<&str>) -> Figures {
                 modifiers: egui::Modifiers::NONE,
             });
         }
-        if frame < WARMUP {
-            warm_up_frame(&ctx, input, &mut app);
-            continue;
+        self.frame += 1;
+        input
+    }
+
+    /// A block of frames, all but the first timed.
+    fn block(&mut self) {
+        for i in 0..BLOCK {
+            let input = self.input();
+            if i == 0 {
+                warm_up_frame(&self.ctx, input, &mut self.app);
+                continue;
+            }
+            let start = Instant::now();
+            self.primitives = run_frame(&self.ctx, input, &mut self.app);
+            self.times.push(start.elapsed());
         }
-        let start = Instant::now();
-        primitives = run_frame(&ctx, input, &mut app);
-        times.push(start.elapsed());
     }
-    if rows > 0 {
-        eprintln!("  (building the list of {rows} rows took {setup:.1?}, once)");
+
+    fn figures(mut self) -> Figures {
+        let times = &mut self.times;
+        times.sort();
+        let mean = times.iter().sum::<Duration>() / times.len() as u32;
+        Figures {
+            median: times[times.len() / 2],
+            mean,
+            p95: times[times.len() * 95 / 100],
+            primitives: self.primitives,
+        }
     }
-    times.sort();
-    let mean = times.iter().sum::<Duration>() / times.len() as u32;
-    Figures { median: times[times.len() / 2], mean, p95: times[times.len() * 95 / 100], primitives }
+}
+
+/// The cases measured in turns, a block of frames each, until each has `frames()` timed
+/// frames: a machine whose speed drifts (a busy neighbour, a virtual machine's host) slows
+/// every case alike, so their ratios hold even when the times do not.
+fn measure(mut cases: Vec<Case>) -> Vec<Figures> {
+    let rounds = frames().div_ceil(BLOCK - 1);
+    for _ in 0..rounds {
+        for case in &mut cases {
+            case.block();
+        }
+    }
+    cases.into_iter().map(Case::figures).collect()
 }
 
 /// A warm-up frame: the same as a measured one, under another name so that a profiler told to
@@ -150,31 +206,34 @@ fn main() {
     }
     println!(
         "review screen frame time (1280×800, the app's whole frame: layout + tessellation; \
-         {} frames after {WARMUP} warm-up)",
+         {} frames after {WARMUP} warm-up, the cases in turns of {BLOCK} frames)",
         frames()
     );
     let only = std::env::var("UI_FRAME_ONLY").ok();
     for scroll in [false, true] {
         let what = if scroll { "scrolling" } else { "idle" };
-        let mut figures = Vec::new();
         let cases: [(&str, usize, Option<&str>); 4] = [
             ("no bounces at all", 0, None),
             ("100,000 bounces, search matches none", 100_000, Some("no-such-text-anywhere")),
             ("100 rows", 100, None),
             ("100,000 rows", 100_000, None),
         ];
-        for (label, rows, search) in cases {
-            // UI_FRAME_ONLY=TEXT measures only the cases whose line contains TEXT (for a
-            // profiler); the ratios then are not printed.
-            if only.as_deref().is_some_and(|o| !format!("{what}: {label}").contains(o)) {
-                continue;
-            }
-            let f = measure(rows, scroll, search);
+        // UI_FRAME_ONLY=TEXT measures only the cases whose line contains TEXT (for a
+        // profiler); the ratios then are not printed.
+        let chosen: Vec<_> = cases
+            .iter()
+            .filter(|(label, ..)| {
+                only.as_deref().is_none_or(|o| format!("{what}: {label}").contains(o))
+            })
+            .collect();
+        let states =
+            chosen.iter().map(|(_, rows, search)| Case::new(*rows, scroll, *search)).collect();
+        let figures = measure(states);
+        for ((label, ..), f) in chosen.iter().zip(&figures) {
             println!(
                 "{what:>9}: {label:<38} median {:>9.3?}  mean {:>9.3?}  p95 {:>9.3?}  ({} paint primitives, {} vertices)",
                 f.median, f.mean, f.p95, f.primitives.0, f.primitives.1
             );
-            figures.push(f);
         }
         if figures.len() < cases.len() {
             continue;
