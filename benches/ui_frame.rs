@@ -17,6 +17,11 @@ fn frames() -> usize {
     std::env::var("UI_FRAME_FRAMES").ok().and_then(|n| n.parse().ok()).unwrap_or(FRAMES)
 }
 
+/// The frames timed per case: [`frames`], rounded up to whole turns of [`BLOCK`] frames.
+fn timed_frames() -> usize {
+    frames().div_ceil(BLOCK - 1) * (BLOCK - 1)
+}
+
 fn item(n: usize) -> ScanItem {
     let mut analysis = analyze(b"");
     analysis.kind = Kind::DeliveryFailure;
@@ -154,11 +159,11 @@ impl Case {
     }
 }
 
-/// The cases measured in turns, a block of frames each, until each has `frames()` timed
+/// The cases measured in turns, a block of frames each, until each has [`timed_frames`] timed
 /// frames: a machine whose speed drifts (a busy neighbour, a virtual machine's host) slows
 /// every case alike, so their ratios hold even when the times do not.
 fn measure(mut cases: Vec<Case>) -> Vec<Figures> {
-    let rounds = frames().div_ceil(BLOCK - 1);
+    let rounds = timed_frames() / (BLOCK - 1);
     for _ in 0..rounds {
         for case in &mut cases {
             case.block();
@@ -207,7 +212,7 @@ fn main() {
     println!(
         "review screen frame time (1280×800, the app's whole frame: layout + tessellation; \
          {} frames after {WARMUP} warm-up, the cases in turns of {BLOCK} frames)",
-        frames()
+        timed_frames()
     );
     let only = std::env::var("UI_FRAME_ONLY").ok();
     for scroll in [false, true] {
