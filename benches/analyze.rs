@@ -7,9 +7,9 @@
 //! Each side is measured twice, so that the ratios compare like with like:
 //! - in memory: the messages read beforehand, the engine alone (NeverSent's `analyze(&[u8])`;
 //!   Sisimai's `make(\$text)`);
-//! - from files: each pass opens and reads every file (NeverSent: the same directory walk and
-//!   reading as `neversent analyze`, then `analyze`; Sisimai: `make($path)` for each file, which
-//!   reads the file itself).
+//! - from files: each pass opens and reads every file (NeverSent: each file's path given to the
+//!   reading code of `neversent analyze`, then `analyze`; Sisimai: `make($path)` for each file,
+//!   which reads the file itself).
 //!
 //! Sisimai runs in one Perl process per way; its first pass over the files is timed apart from
 //! three more (it loads the module for each MTA format the first time it meets one).
@@ -20,7 +20,6 @@ use std::time::Instant;
 use mail_parser::MessageParser;
 use neversent::analyze_cli::{Item, MessageFiles};
 use neversent::bounce;
-use std::ffi::OsStr;
 
 fn walk(p: &Path, out: &mut Vec<PathBuf>) {
     if p.is_dir() {
@@ -50,8 +49,10 @@ fn main() {
         }
     }
     if inputs.is_empty() {
-        let fixtures = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bounces"));
-        walk(fixtures, &mut inputs);
+        walk(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bounces")),
+            &mut inputs,
+        );
     }
     let data: Vec<Vec<u8>> = inputs.iter().filter_map(|p| std::fs::read(p).ok()).collect();
     let n = data.len();
@@ -73,16 +74,13 @@ fn main() {
     }
     let ns = t.elapsed().as_secs_f64();
     let ns_rate = (n * iters) as f64 / ns;
-    // The same files, read as `neversent analyze` reads them.
-    let eml = |name: &OsStr, is_dir: bool| {
-        is_dir || Path::new(name).extension().and_then(|e| e.to_str()) == Some("eml")
-    };
+    // The same files, read as `neversent analyze` reads them (each is a file: nothing to skip).
     let mut files = MessageFiles::default();
     let t = Instant::now();
     let mut read = 0;
     for _ in 0..iters {
         for p in &inputs {
-            files.visit(p, &eml, &mut |item| {
+            files.visit(p, &|_, _| true, &mut |item| {
                 if let Item::Message { raw, index, .. } = item {
                     sink += bounce::analyze(raw).evidence.len();
                     // Files, as the other figures count (an mbox-like .eml gives more than one
