@@ -25,6 +25,7 @@ impl Keyring {
     pub fn start() -> Keyring {
         for (binary, package) in [
             ("/usr/bin/dbus-daemon", "dbus-daemon"),
+            ("/usr/bin/dbus-send", "dbus-bin"),
             ("/usr/bin/gnome-keyring-daemon", "gnome-keyring"),
         ] {
             assert!(
@@ -43,10 +44,19 @@ impl Keyring {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).expect("chmod");
 
+        // A bus that starts nothing by itself. The stock session bus would start a second
+        // gnome-keyring of its own (its org.freedesktop.secrets.service, with the bus's HOME)
+        // for a call that comes before ours has taken the name; that one has no login keyring,
+        // keeps the name, and every save fails (seen on a slow machine: "result not returned").
         let socket = dir.path().join("bus");
+        let config = dir.path().join("bus.conf");
+        std::fs::write(&config, bus_config(&socket)).expect("write the bus config");
         let mut bus_daemon = Command::new("/usr/bin/dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .arg(format!("--address=unix:path={}", socket.display()))
+            .args(["--nofork", "--print-address=1"])
+            .arg(format!("--config-file={}", config.display()))
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", &data)
+            .env("XDG_RUNTIME_DIR", &runtime)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -86,28 +96,59 @@ impl Keyring {
         // login keyring (its file appears): a save before that makes it ask, on a screen there
         // is not, for a new default keyring, and it stays stuck.
         let mut keyring = keyring;
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(60);
         while !keyring.keyrings().join("login.keyring").exists() {
             if let Ok(Some(status)) = keyring.keyring_daemon.try_wait() {
                 panic!("gnome-keyring-daemon exited ({status}) before making its keyring");
             }
-            assert!(Instant::now() < deadline, "gnome-keyring made no login keyring in 20 s");
+            assert!(Instant::now() < deadline, "gnome-keyring made no login keyring in 60 s");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Then it takes its name on the bus. Not before: the keyring crate settles on its
+        // store once per process, at the first entry, and finding no Secret Service then it
+        // would have none for the rest of the run.
+        let ours = keyring.keyring_daemon.id();
+        loop {
+            let owner = keyring.secret_service_owner();
+            if owner == Some(ours) {
+                break;
+            }
+            if let Ok(Some(status)) = keyring.keyring_daemon.try_wait() {
+                panic!("gnome-keyring-daemon exited ({status}) before taking its name on the bus");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gnome-keyring (pid {ours}) did not take org.freedesktop.secrets in 60 s \
+                 (its owner: {owner:?})"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         use neversent::config::secrets;
         let probe = "probe@nowhere.invalid";
-        loop {
-            match secrets::set(probe, &neversent::mailstore::imap::Secret::new("probe")) {
-                Ok(()) => break,
-                Err(e) if Instant::now() > deadline => {
-                    panic!("the test keyring did not come up: {e}")
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-            }
+        if let Err(e) = secrets::set(probe, &neversent::mailstore::imap::Secret::new("probe")) {
+            panic!("the test keyring does not take a secret: {e}");
         }
         secrets::delete(probe).expect("forget the probe");
         assert!(secrets::get(probe).expect("lookup").is_none(), "the probe was forgotten");
         keyring
+    }
+
+    /// The process id of whoever owns org.freedesktop.secrets on the test bus, if anyone.
+    fn secret_service_owner(&self) -> Option<u32> {
+        let out = Command::new("/usr/bin/dbus-send")
+            .arg(format!("--bus={}", self.bus))
+            .args([
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.GetConnectionUnixProcessID",
+                "string:org.freedesktop.secrets",
+            ])
+            .output()
+            .expect("run dbus-send (package dbus-bin, which dbus-daemon brings)");
+        // The reply's last word: "   uint32 12345".
+        let reply = String::from_utf8_lossy(&out.stdout);
+        out.status.success().then(|| reply.split_whitespace().last()?.parse().ok()).flatten()
     }
 
     /// Where gnome-keyring keeps its keyrings (encrypted).
@@ -123,6 +164,30 @@ impl Keyring {
         }
         all
     }
+}
+
+/// A session bus's configuration with no service directories: it activates nothing.
+fn bus_config(socket: &Path) -> String {
+    format!(
+        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+        xml_escape(&socket.display().to_string())
+    )
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 impl Drop for Keyring {
