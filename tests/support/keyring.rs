@@ -15,7 +15,8 @@ pub struct Keyring {
     /// The bus address, for `DBUS_SESSION_BUS_ADDRESS`.
     pub bus: String,
     bus_daemon: Child,
-    keyring_daemon: Child,
+    /// gnome-keyring, while it runs.
+    keyring_daemon: Option<Child>,
 }
 
 impl Keyring {
@@ -23,6 +24,28 @@ impl Keyring {
     /// once, first thing, in a test binary of its own: the environment is the process's).
     /// Panics, saying what to install, when dbus-daemon or gnome-keyring is missing.
     pub fn start() -> Keyring {
+        let mut keyring = Keyring::bus_only();
+        keyring.start_daemon();
+        use neversent::config::secrets;
+        let probe = "probe@nowhere.invalid";
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match secrets::set(probe, &neversent::mailstore::imap::Secret::new("probe")) {
+                Ok(()) => break,
+                Err(e) if Instant::now() > deadline => {
+                    panic!("the test keyring does not take a secret: {e}")
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+        secrets::delete(probe).expect("forget the probe");
+        assert!(secrets::get(probe).expect("lookup").is_none(), "the probe was forgotten");
+        keyring
+    }
+
+    /// Only the bus, with no keyring on it yet (see [`Self::start_daemon`]); this process's
+    /// environment is set to use it.
+    pub fn bus_only() -> Keyring {
         for (binary, package) in [
             ("/usr/bin/dbus-daemon", "dbus-daemon"),
             ("/usr/bin/dbus-send", "dbus-bin"),
@@ -35,9 +58,7 @@ impl Keyring {
             );
         }
         let dir = tempfile::Builder::new().prefix("neversent-keyring-").tempdir().expect("tempdir");
-        let home = dir.path().join("home");
-        let data = home.join(".local/share");
-        let runtime = dir.path().join("run");
+        let (home, data, runtime) = Keyring::dirs(dir.path());
         for d in [&data, &runtime] {
             std::fs::create_dir_all(d).expect("keyring dirs");
         }
@@ -72,10 +93,28 @@ impl Keyring {
             panic!("dbus-daemon did not start: {err}");
         }
         let bus = bus.trim().to_owned();
+        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus);
+        Keyring { dir, bus, bus_daemon, keyring_daemon: None }
+    }
 
-        let mut keyring_daemon = Command::new("/usr/bin/gnome-keyring-daemon")
+    /// The keyring's home, data and runtime directories under `dir`.
+    fn dirs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+        let home = dir.join("home");
+        let data = home.join(".local/share");
+        (home, data, dir.join("run"))
+    }
+
+    /// Starts gnome-keyring on the bus, its login keyring made (the first time) or unlocked
+    /// with [`KEYRING_PASSWORD`]; returns once it has taken its name on the bus.
+    pub fn start_daemon(&mut self) {
+        assert!(self.keyring_daemon.is_none(), "gnome-keyring runs already");
+        let (home, data, runtime) = Keyring::dirs(self.dir.path());
+        let login = self.keyrings().join("login.keyring");
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let before = modified(&login);
+        let mut daemon = Command::new("/usr/bin/gnome-keyring-daemon")
             .args(["--foreground", "--unlock", "--components=secrets"])
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
             .env("HOME", &home)
             .env("XDG_DATA_HOME", &data)
             .env("XDG_RUNTIME_DIR", &runtime)
@@ -86,36 +125,27 @@ impl Keyring {
             .expect("start gnome-keyring-daemon");
         // --unlock reads the login keyring's password from stdin, up to its end.
         {
-            let mut stdin = keyring_daemon.stdin.take().expect("stdin");
+            let mut stdin = daemon.stdin.take().expect("stdin");
             stdin.write_all(KEYRING_PASSWORD.as_bytes()).expect("unlock the keyring");
         }
-
-        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus);
-        let keyring = Keyring { dir, bus, bus_daemon, keyring_daemon };
-        // Ready when a secret can be saved. Not before gnome-keyring has made and unlocked the
-        // login keyring (its file appears): a save before that makes it ask, on a screen there
-        // is not, for a new default keyring, and it stays stuck.
-        let mut keyring = keyring;
+        let ours = daemon.id();
+        self.keyring_daemon = Some(daemon);
+        // Ready when it has made the login keyring (the first time; its file appears) and
+        // taken its name on the bus, in that order. A save before the login keyring exists
+        // makes it ask, on a screen there is not, for a new default keyring, and it stays
+        // stuck.
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !keyring.keyrings().join("login.keyring").exists() {
-            if let Ok(Some(status)) = keyring.keyring_daemon.try_wait() {
-                panic!("gnome-keyring-daemon exited ({status}) before making its keyring");
-            }
+        while before.is_none() && modified(&login).is_none() {
+            self.check_running("making its keyring");
             assert!(Instant::now() < deadline, "gnome-keyring made no login keyring in 60 s");
             std::thread::sleep(Duration::from_millis(10));
         }
-        // Then it takes its name on the bus. Not before: the keyring crate settles on its
-        // store once per process, at the first entry, and finding no Secret Service then it
-        // would have none for the rest of the run.
-        let ours = keyring.keyring_daemon.id();
         loop {
-            let owner = keyring.secret_service_owner();
+            let owner = self.secret_service_owner();
             if owner == Some(ours) {
                 break;
             }
-            if let Ok(Some(status)) = keyring.keyring_daemon.try_wait() {
-                panic!("gnome-keyring-daemon exited ({status}) before taking its name on the bus");
-            }
+            self.check_running("taking its name on the bus");
             assert!(
                 Instant::now() < deadline,
                 "gnome-keyring (pid {ours}) did not take org.freedesktop.secrets in 60 s \
@@ -123,20 +153,25 @@ impl Keyring {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        use neversent::config::secrets;
-        let probe = "probe@nowhere.invalid";
-        loop {
-            match secrets::set(probe, &neversent::mailstore::imap::Secret::new("probe")) {
-                Ok(()) => break,
-                Err(e) if Instant::now() > deadline => {
-                    panic!("the test keyring does not take a secret: {e}")
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-            }
+    }
+
+    /// Stops gnome-keyring (its keyrings stay on disk) and waits until its name is free.
+    pub fn stop_daemon(&mut self) {
+        let mut daemon = self.keyring_daemon.take().expect("gnome-keyring runs");
+        let _ = daemon.kill();
+        let _ = daemon.wait();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.secret_service_owner().is_some() {
+            assert!(Instant::now() < deadline, "org.freedesktop.secrets still owned after 60 s");
+            std::thread::sleep(Duration::from_millis(10));
         }
-        secrets::delete(probe).expect("forget the probe");
-        assert!(secrets::get(probe).expect("lookup").is_none(), "the probe was forgotten");
-        keyring
+    }
+
+    /// Panics if gnome-keyring has exited.
+    fn check_running(&mut self, doing: &str) {
+        if let Some(Ok(Some(status))) = self.keyring_daemon.as_mut().map(Child::try_wait) {
+            panic!("gnome-keyring-daemon exited ({status}) before {doing}");
+        }
     }
 
     /// The process id of whoever owns org.freedesktop.secrets on the test bus, if anyone.
@@ -198,7 +233,7 @@ fn xml_escape(text: &str) -> String {
 
 impl Drop for Keyring {
     fn drop(&mut self) {
-        for child in [&mut self.keyring_daemon, &mut self.bus_daemon] {
+        for child in self.keyring_daemon.iter_mut().chain([&mut self.bus_daemon]) {
             let _ = child.kill();
             let _ = child.wait();
         }
