@@ -110,8 +110,6 @@ impl Keyring {
         assert!(self.keyring_daemon.is_none(), "gnome-keyring runs already");
         let (home, data, runtime) = Keyring::dirs(self.dir.path());
         let login = self.keyrings().join("login.keyring");
-        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        let before = modified(&login);
         let mut daemon = Command::new("/usr/bin/gnome-keyring-daemon")
             .args(["--foreground", "--unlock", "--components=secrets"])
             .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
@@ -135,7 +133,7 @@ impl Keyring {
         // makes it ask, on a screen there is not, for a new default keyring, and it stays
         // stuck.
         let deadline = Instant::now() + Duration::from_secs(60);
-        while before.is_none() && modified(&login).is_none() {
+        while !login.exists() {
             self.check_running("making its keyring");
             assert!(Instant::now() < deadline, "gnome-keyring made no login keyring in 60 s");
             std::thread::sleep(Duration::from_millis(10));
